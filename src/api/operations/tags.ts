@@ -1,0 +1,3 @@
+import type { OperationGroup } from '../context.js';
+
+export const tagOperations: OperationGroup = {};
