@@ -2,6 +2,7 @@
 // shape (so Describe* answers are the record minus computed fields), and every taggable
 // record carries its tags in a top-level `tags` member, so TagResource works the same on all.
 import type {
+  AwsVpcConfiguration,
   CapacityProvider,
   Cluster,
   ContainerInstance,
@@ -43,7 +44,35 @@ export type ContainerInstanceRecord = ContainerInstance & {
   tags: Tag[];
 };
 
-export type TaskRecord = Task & { taskArn: string; clusterArn: string; tags: Tag[] };
+/** Control-plane bookkeeping kept beside a task's wire shape; stripped from every answer. */
+export interface TaskInternals {
+  /** Routing: the managed (FARGATE) host that runs the task; EC2/EXTERNAL tasks use containerInstanceArn. */
+  managedHostId?: string;
+  /** What placement reserved on the host; given back once, when the task stops. */
+  reserved?: { cpu: number; memory: number; ports: number[]; portsUdp: number[] };
+  released?: boolean;
+  /** RunTask/StartTask networkConfiguration.awsvpcConfiguration, for the agent. */
+  awsvpcConfiguration?: AwsVpcConfiguration;
+  /** RunTask clientToken, for idempotency. */
+  clientToken?: string;
+}
+
+export type TaskRecord = Task & { taskArn: string; clusterArn: string; tags: Tag[]; berth: TaskInternals };
+
+/**
+ * A host serving as managed (FARGATE) capacity: not a container instance, invisible to
+ * ListContainerInstances, shared by every account and region of this control plane.
+ */
+export interface ManagedHostRecord {
+  hostId: string;
+  availabilityZone: string;
+  agentConnected: boolean;
+  registered: { cpu: number; memory: number };
+  remaining: { cpu: number; memory: number };
+  runningTasksCount: number;
+  pendingTasksCount: number;
+  updatedAt: number;
+}
 
 export type ServiceRecord = Service & { serviceArn: string; serviceName: string; clusterArn: string; tags: Tag[] };
 

@@ -35,6 +35,10 @@ export const keys = {
   accountSettingsOf: (s: Scope, principal: string) => `${base(s)}/account-settings/${encodeURIComponent(principal)}/`,
   accountSettings: (s: Scope) => `${base(s)}/account-settings/`,
 
+  /** Hosts serving as managed (FARGATE) capacity; global, not per account or region. */
+  managedHost: (hostId: string) => `/_global/managed-hosts/${hostId}`,
+  managedHosts: () => `/_global/managed-hosts/`,
+
   /** Idempotency records (clientToken → result), per operation. */
   idempotency: (s: Scope, operation: string, token: string) => `${base(s)}/idempotency/${operation}/${token}`,
 };

@@ -5,6 +5,9 @@
 // - `txn` is compare-and-set over several keys, applied atomically or not at all;
 // - `watch` streams changes under a prefix, from a past revision if still retained.
 // Values are JSON-serialisable objects; callers must not mutate what they read.
+// Every backend also guarantees (the conformance suite checks): a txn that changes nothing keeps
+// the revision; a watcher whose callback throws is ended and its onError gets the error;
+// revisions are only ever compared with each other (a backend need not start at 0).
 
 export interface StoredRecord<T = unknown> {
   key: string;
