@@ -15,13 +15,18 @@ const { values: args } = parseArgs({
   options: {
     clients: { type: 'string', default: '32' },
     seconds: { type: 'string', default: '10' },
+    /** Unmeasured load first, so both servers are measured warm (JIT, caches). */
+    warmup: { type: 'string', default: '3' },
     'max-requests': { type: 'string', default: '200000' },
     'no-moto': { type: 'boolean', default: false },
-    sync: { type: 'string', default: 'FULL' },
+    sync: { type: 'string', default: 'GROUP' },
+    /** Load an already running Berth on this port instead of starting one (for profiling). */
+    port: { type: 'string' },
   },
 });
 const CLIENTS = Number(args.clients);
 const SECONDS = Number(args.seconds);
+const WARMUP = Number(args.warmup);
 const MAX_REQUESTS = Number(args['max-requests']);
 const TARGET = 'AmazonEC2ContainerServiceV20141113';
 const AUTH =
@@ -109,12 +114,17 @@ async function prepare(port: number): Promise<void> {
 
 async function load(name: string, port: number): Promise<Result> {
   await prepare(port);
+  if (WARMUP > 0) await run(name, port, WARMUP);
+  return run(name, port, SECONDS);
+}
+
+async function run(name: string, port: number, seconds: number): Promise<Result> {
   const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS });
   const latencies: number[] = [];
   let errors = 0;
   let issued = 0;
   const start = performance.now();
-  const deadline = start + SECONDS * 1000;
+  const deadline = start + seconds * 1000;
   const worker = async (): Promise<void> => {
     while (performance.now() < deadline && issued < MAX_REQUESTS) {
       const i = issued++;
@@ -130,11 +140,20 @@ async function load(name: string, port: number): Promise<Result> {
     }
   };
   await Promise.all(Array.from({ length: CLIENTS }, worker));
-  const seconds = (performance.now() - start) / 1000;
+  const elapsed = (performance.now() - start) / 1000;
   agent.destroy();
   latencies.sort((a, b) => a - b);
-  const q = (p: number): number => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? 0;
-  return { name, requests: latencies.length, errors, seconds, rps: latencies.length / seconds, p50: q(0.5), p99: q(0.99) };
+  const q = (p: number): number =>
+    latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? 0;
+  return {
+    name,
+    requests: latencies.length,
+    errors,
+    seconds,
+    rps: latencies.length / seconds,
+    p50: q(0.5),
+    p99: q(0.99),
+  };
 }
 
 async function startMoto(): Promise<{ port: number; proc: ChildProcess }> {
@@ -168,10 +187,14 @@ function show(r: Result): string {
 let berth: BerthProcess | undefined;
 let moto: { port: number; proc: ChildProcess } | undefined;
 try {
-  console.log(`bench/api: ${CLIENTS} keep-alive clients, ${SECONDS} s each (at most ${MAX_REQUESTS} requests)`);
-  console.log('mix: RegisterTaskDefinition, DescribeTaskDefinition, DescribeClusters, ListTaskDefinitions (1/4 each)');
-  berth = await startBerthServer({ env: { BERTH_SQLITE_SYNCHRONOUS: args.sync } });
-  const b = await load('berth', berth.port);
+  console.log(
+    `bench/api: ${CLIENTS} keep-alive clients, ${SECONDS} s each (at most ${MAX_REQUESTS} requests)`,
+  );
+  console.log(
+    'mix: RegisterTaskDefinition, DescribeTaskDefinition, DescribeClusters, ListTaskDefinitions (1/4 each)',
+  );
+  if (!args.port) berth = await startBerthServer({ env: { BERTH_SQLITE_SYNCHRONOUS: args.sync } });
+  const b = await load('berth', args.port ? Number(args.port) : berth!.port);
   console.log(show(b));
   if (!args['no-moto']) {
     moto = await startMoto();

@@ -112,7 +112,9 @@ function genTypes(model: Model, service: string, source: string): string {
   out.push('}');
   out.push(`export type ${capitalize(service)}OperationName = keyof ${capitalize(service)}Operations;`);
   const errors = names.filter((n) => model.shapes[n]!.exception);
-  out.push(`export type ${capitalize(service)}ErrorCode = ${errors.map((e) => JSON.stringify(e)).join(' | ')};`);
+  out.push(
+    `export type ${capitalize(service)}ErrorCode = ${errors.map((e) => JSON.stringify(e)).join(' | ')};`,
+  );
   out.push('');
   return out.join('\n');
 }

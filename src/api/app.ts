@@ -56,7 +56,11 @@ export function buildApiApp(opts: ApiAppOptions): FastifyInstance {
   });
   app.setNotFoundHandler((req, reply) => {
     reply.header('x-amzn-RequestId', randomUUID());
-    return sendError(reply, new EcsError('UnknownOperationException', `No route for ${req.method} ${req.url}.`));
+    return sendError(
+      reply,
+      new EcsError('UnknownOperationException', `No route for ${req.method} ${req.url}.`),
+      404,
+    );
   });
 
   const registry = new Registry();
@@ -94,7 +98,9 @@ export function buildApiApp(opts: ApiAppOptions): FastifyInstance {
 
   app.get('/health', async (_req, reply) => {
     const ready = opts.isReady?.() ?? true;
-    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ok' : 'starting', store: opts.store.backend });
+    return reply
+      .code(ready ? 200 : 503)
+      .send({ status: ready ? 'ok' : 'starting', store: opts.store.backend });
   });
   app.get('/metrics', async (_req, reply) => {
     return reply.header('content-type', registry.contentType).send(await registry.metrics());

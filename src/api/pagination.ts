@@ -43,5 +43,7 @@ export function pageOf<T>(
   const slice = items.slice(start, start + size);
   const more = start + size < items.length;
   const last = slice[slice.length - 1];
-  return more && last ? { items: slice.map((x) => x.item), nextToken: encodeToken(last.key) } : { items: slice.map((x) => x.item) };
+  return more && last
+    ? { items: slice.map((x) => x.item), nextToken: encodeToken(last.key) }
+    : { items: slice.map((x) => x.item) };
 }

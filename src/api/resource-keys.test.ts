@@ -27,11 +27,14 @@ describe('resolveResourceKey', () => {
       kind: 'capacity-provider',
       key: keys.capacityProvider(scope, 'spot_cp'),
     });
-    assert.deepEqual(resolveResourceKey(scope, `${A}:container-instance/prod/0123456789abcdef0123456789abcdef`), {
-      kind: 'container-instance',
-      key: keys.containerInstance(scope, 'prod', '0123456789abcdef0123456789abcdef'),
-      cluster: 'prod',
-    });
+    assert.deepEqual(
+      resolveResourceKey(scope, `${A}:container-instance/prod/0123456789abcdef0123456789abcdef`),
+      {
+        kind: 'container-instance',
+        key: keys.containerInstance(scope, 'prod', '0123456789abcdef0123456789abcdef'),
+        cluster: 'prod',
+      },
+    );
     assert.deepEqual(resolveResourceKey(scope, `${A}:task/prod/6f1c`), {
       kind: 'task',
       key: keys.task(scope, 'prod', '6f1c'),

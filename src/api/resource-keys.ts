@@ -57,13 +57,23 @@ function segments(arn: string, parts: readonly string[], expected: number, form:
 
 export function resolveResourceKey(scope: Scope, arn: string): ResourceKey {
   const p = parseArn(arn);
-  if (!p) throw invalidArn(arn, 'expected an Amazon ECS ARN such as arn:aws:ecs:<region>:<account>:cluster/<name>.');
+  if (!p)
+    throw invalidArn(
+      arn,
+      'expected an Amazon ECS ARN such as arn:aws:ecs:<region>:<account>:cluster/<name>.',
+    );
   if (p.service !== 'ecs') throw invalidArn(arn, `service '${p.service}' is not ecs.`);
   if (p.region !== scope.region || p.account !== scope.account) {
-    throw invalidArn(arn, `it names region '${p.region}' and account '${p.account}'; this endpoint serves region '${scope.region}' of account '${scope.account}'.`);
+    throw invalidArn(
+      arn,
+      `it names region '${p.region}' and account '${p.account}'; this endpoint serves region '${scope.region}' of account '${scope.account}'.`,
+    );
   }
   const shortForm = (type: string): Error =>
-    invalidArn(arn, `the short ARN format ${type}/<id> cannot be tagged; use the long format ${type}/<cluster>/<id>.`);
+    invalidArn(
+      arn,
+      `the short ARN format ${type}/<id> cannot be tagged; use the long format ${type}/<cluster>/<id>.`,
+    );
 
   switch (p.resourceType) {
     case 'cluster': {
@@ -96,7 +106,12 @@ export function resolveResourceKey(scope: Scope, arn: string): ResourceKey {
       // ECS task set ids contain a slash (`ecs-svc/1234567890123456789`), so the ARN has 4 parts.
       const form = 'task-set/<cluster>/<service>/<id>';
       const [cluster, service, ...id] = segments(arn, p.parts, p.parts.length === 4 ? 4 : 3, form);
-      return { kind: 'task-set', key: keys.service(scope, cluster!, service!), cluster: cluster!, taskSetId: id.join('/') };
+      return {
+        kind: 'task-set',
+        key: keys.service(scope, cluster!, service!),
+        cluster: cluster!,
+        taskSetId: id.join('/'),
+      };
     }
     default:
       throw invalidArn(

@@ -14,14 +14,24 @@ export const serverConfigSchema = z.object({
   /** Where the embedded store keeps its files. */
   dataDir: z.string().min(1).default(join(homedir(), '.berth')),
   /** Account id used in ARNs. */
-  accountId: z.string().regex(/^[0-9]{12}$/, 'must be 12 digits').default('123456789012'),
+  accountId: z
+    .string()
+    .regex(/^[0-9]{12}$/, 'must be 12 digits')
+    .default('123456789012'),
   /** Region for requests whose signature names none. */
-  defaultRegion: z.string().regex(/^[a-z0-9-]{1,32}$/, 'must look like us-east-1').default('us-east-1'),
+  defaultRegion: z
+    .string()
+    .regex(/^[a-z0-9-]{1,32}$/, 'must look like us-east-1')
+    .default('us-east-1'),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Largest request body accepted, in bytes (ECS's largest requests are task definitions, well under this). */
-  bodyLimit: z.coerce.number().int().min(1024).default(1024 * 1024),
-  /** SQLite synchronous mode: FULL survives power loss, NORMAL only process crashes. */
-  sqliteSynchronous: z.enum(['FULL', 'NORMAL']).default('FULL'),
+  bodyLimit: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(1024 * 1024),
+  /** SQLite durability: GROUP (group commit, fdatasync off the event loop) and FULL survive power loss, NORMAL only process crashes. */
+  sqliteSynchronous: z.enum(['GROUP', 'FULL', 'NORMAL']).default('GROUP'),
 });
 
 export type ServerConfig = z.infer<typeof serverConfigSchema>;
@@ -56,7 +66,9 @@ export function parseServerConfig(
     const issue = r.error.issues[0];
     const key = String(issue?.path[0] ?? '');
     const env = envNames[key as keyof ServerConfig];
-    throw new ConfigError(`invalid option ${key}${env ? ` (--${kebab(key)} / ${env})` : ''}: ${issue?.message ?? 'invalid'}`);
+    throw new ConfigError(
+      `invalid option ${key}${env ? ` (--${kebab(key)} / ${env})` : ''}: ${issue?.message ?? 'invalid'}`,
+    );
   }
   return r.data;
 }

@@ -56,7 +56,22 @@ export interface WelcomeMessage {
   type: 'welcome';
   sessionId: string;
   heartbeatIntervalMs: number;
+  /**
+   * hello instances the session does not serve: MISSING (no such registration: register anew)
+   * or INACTIVE (deregistered). The session goes on for the others; absent when none.
+   */
+  refusedInstances?: { containerInstanceArn: string; reason: 'MISSING' | 'INACTIVE' }[];
 }
+
+/** Close codes the gateway uses besides 1001 (shutting down) and 1011 (internal error); the agent reconnects after any of them. */
+export const SESSION_CLOSE_CODES = {
+  /** A newer session of the same hostId took over. */
+  replaced: 4000,
+  /** The hello was malformed (the reason names the member). */
+  badHello: 4400,
+  /** No hello within the heartbeat timeout. */
+  helloTimeout: 4408,
+} as const;
 
 /** Everything an agent needs to run one task, without reading the store. */
 export interface AgentTask {
@@ -122,9 +137,23 @@ export interface EniObservation {
  */
 export interface TaskStateReport {
   taskArn: string;
-  status: 'PROVISIONING' | 'PENDING' | 'ACTIVATING' | 'RUNNING' | 'DEACTIVATING' | 'STOPPING' | 'DEPROVISIONING' | 'STOPPED';
+  status:
+    | 'PROVISIONING'
+    | 'PENDING'
+    | 'ACTIVATING'
+    | 'RUNNING'
+    | 'DEACTIVATING'
+    | 'STOPPING'
+    | 'DEPROVISIONING'
+    | 'STOPPED';
   reason?: string;
-  stopCode?: 'TaskFailedToStart' | 'EssentialContainerExited' | 'UserInitiated' | 'ServiceSchedulerInitiated' | 'SpotInterruption' | 'TerminationNotice';
+  stopCode?:
+    | 'TaskFailedToStart'
+    | 'EssentialContainerExited'
+    | 'UserInitiated'
+    | 'ServiceSchedulerInitiated'
+    | 'SpotInterruption'
+    | 'TerminationNotice';
   containers: ContainerObservation[];
   attachments?: AttachmentStateChange[];
   eni?: EniObservation;

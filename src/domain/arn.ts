@@ -32,7 +32,8 @@ export const clusterArn = (s: Scope, name: string): string => arn(s, `cluster/${
 export const taskArn = (s: Scope, cluster: string, id: string): string => arn(s, `task/${cluster}/${id}`);
 export const containerInstanceArn = (s: Scope, cluster: string, id: string): string =>
   arn(s, `container-instance/${cluster}/${id}`);
-export const serviceArn = (s: Scope, cluster: string, name: string): string => arn(s, `service/${cluster}/${name}`);
+export const serviceArn = (s: Scope, cluster: string, name: string): string =>
+  arn(s, `service/${cluster}/${name}`);
 export const taskDefinitionArn = (s: Scope, family: string, revision: number): string =>
   arn(s, `task-definition/${family}:${revision}`);
 export const capacityProviderArn = (s: Scope, name: string): string => arn(s, `capacity-provider/${name}`);

@@ -2,7 +2,8 @@
 // into `{"__type", "message"}` bodies. Internal failures (anything else) become ServerException.
 import type { EcsErrorCode } from '../generated/ecs/types.js';
 
-export type WireErrorCode = EcsErrorCode | 'UnknownOperationException' | 'SerializationException' | 'ValidationException';
+export type WireErrorCode =
+  EcsErrorCode | 'UnknownOperationException' | 'SerializationException' | 'ValidationException';
 
 export class EcsError extends Error {
   constructor(
@@ -16,11 +17,13 @@ export class EcsError extends Error {
   }
 }
 
-export const invalidParameter = (message: string): EcsError => new EcsError('InvalidParameterException', message);
+export const invalidParameter = (message: string): EcsError =>
+  new EcsError('InvalidParameterException', message);
 export const clientError = (message: string): EcsError => new EcsError('ClientException', message);
 export const clusterNotFound = (message = 'Cluster not found.'): EcsError =>
   new EcsError('ClusterNotFoundException', message);
-export const resourceNotFound = (message: string): EcsError => new EcsError('ResourceNotFoundException', message);
+export const resourceNotFound = (message: string): EcsError =>
+  new EcsError('ResourceNotFoundException', message);
 export const serverError = (message: string): EcsError => new EcsError('ServerException', message);
 
 export function isEcsError(e: unknown): e is EcsError {

@@ -35,7 +35,11 @@ export interface TaskDefinitionFamilyRecord {
   lastRevision: number;
 }
 
-export type CapacityProviderRecord = CapacityProvider & { name: string; capacityProviderArn: string; tags: Tag[] };
+export type CapacityProviderRecord = CapacityProvider & {
+  name: string;
+  capacityProviderArn: string;
+  tags: Tag[];
+};
 
 export type ContainerInstanceRecord = ContainerInstance & {
   containerInstanceArn: string;
@@ -74,6 +78,11 @@ export interface ManagedHostRecord {
   updatedAt: number;
 }
 
-export type ServiceRecord = Service & { serviceArn: string; serviceName: string; clusterArn: string; tags: Tag[] };
+export type ServiceRecord = Service & {
+  serviceArn: string;
+  serviceName: string;
+  clusterArn: string;
+  tags: Tag[];
+};
 
 export type AccountSettingRecord = Setting;

@@ -19,12 +19,15 @@ const charLength = (s: string): number => [...s].length;
 export function validateTags(tags: readonly Tag[] | undefined): void {
   if (tags === undefined) return;
   if (tags.length > MAX_TAGS) {
-    throw invalidParameter(`Too many tags: a resource can have at most ${MAX_TAGS} tags; got ${tags.length}.`);
+    throw invalidParameter(
+      `Too many tags: a resource can have at most ${MAX_TAGS} tags; got ${tags.length}.`,
+    );
   }
   const seen = new Set<string>();
   for (const [i, tag] of tags.entries()) {
     const key = tag.key;
-    if (key === undefined || key === '') throw invalidParameter(`tags[${i}].key is required and cannot be empty.`);
+    if (key === undefined || key === '')
+      throw invalidParameter(`tags[${i}].key is required and cannot be empty.`);
     if (charLength(key) > MAX_TAG_KEY_LENGTH) {
       throw invalidParameter(`Tag key '${key}' is too long: at most ${MAX_TAG_KEY_LENGTH} characters.`);
     }
@@ -38,7 +41,9 @@ export function validateTags(tags: readonly Tag[] | undefined): void {
     }
     const value = tag.value ?? '';
     if (charLength(value) > MAX_TAG_VALUE_LENGTH) {
-      throw invalidParameter(`Tag value for key '${key}' is too long: at most ${MAX_TAG_VALUE_LENGTH} characters.`);
+      throw invalidParameter(
+        `Tag value for key '${key}' is too long: at most ${MAX_TAG_VALUE_LENGTH} characters.`,
+      );
     }
     if (!TAG_CHARS.test(value)) {
       throw invalidParameter(

@@ -1,5 +1,7 @@
 // The control plane process: store, API, (later) controllers and the agent gateway, started
-// and stopped in order. `start()` resolves once the API listens; `stop()` drains in reverse.
+// and stopped in order. `start()` resolves once the API listens and the gateway accepts agent
+// sessions; `stop()` drains in reverse (gateway first: its sessions and log relays hold HTTP
+// connections the API server would otherwise wait for).
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -7,6 +9,8 @@ import { pino, type Logger } from 'pino';
 import { buildApiApp } from '../api/app.js';
 import { systemClock, type Clock } from '../domain/clock.js';
 import type { ServerConfig } from '../config/server-config.js';
+import { AgentGateway } from '../gateway/agent-gateway.js';
+import { parseGatewayConfig, type GatewayConfig } from '../gateway/config.js';
 import type { Store } from '../store/store.js';
 import { openSqliteStore } from '../store/sqlite/sqlite-store.js';
 
@@ -16,6 +20,8 @@ export class BerthServer {
   private state: State = 'new';
   private store: Store | undefined;
   private app: FastifyInstance | undefined;
+  private gateway: AgentGateway | undefined;
+  private readonly gatewayConfig: GatewayConfig;
   readonly log: Logger;
   /** The API's base URL once started, e.g. http://127.0.0.1:7345 */
   url = '';
@@ -24,8 +30,11 @@ export class BerthServer {
     private readonly config: ServerConfig,
     private readonly clock: Clock = systemClock,
     log?: Logger,
+    gatewayConfig?: GatewayConfig,
   ) {
     this.log = log ?? pino({ level: config.logLevel, base: { svc: 'berth-server' } });
+    // Parsed here so that a bad BERTH_AGENT_* variable fails before anything starts.
+    this.gatewayConfig = gatewayConfig ?? parseGatewayConfig(process.env);
   }
 
   async start(): Promise<string> {
@@ -43,19 +52,34 @@ export class BerthServer {
       bodyLimit: this.config.bodyLimit,
       isReady: () => this.state === 'running',
     });
+    this.gateway = new AgentGateway({
+      store: this.store,
+      clock: this.clock,
+      log: this.log,
+      config: this.gatewayConfig,
+      accountId: this.config.accountId,
+      defaultRegion: this.config.defaultRegion,
+    });
+    // Routes must exist before the app listens; sessions are accepted once the gateway starts.
+    this.gateway.registerRoutes(this.app);
     await this.app.listen({ host: this.config.host, port: this.config.port });
     const addr = this.app.server.address();
     const port = typeof addr === 'object' && addr ? addr.port : this.config.port;
     const host = this.config.host.includes(':') ? `[${this.config.host}]` : this.config.host;
     this.url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
+    await this.gateway.start(this.app.server);
     this.state = 'running';
-    this.log.info({ url: this.url, dataDir: this.config.dataDir, store: this.store.backend }, 'berth server listening');
+    this.log.info(
+      { url: this.url, dataDir: this.config.dataDir, store: this.store.backend },
+      'berth server listening',
+    );
     return this.url;
   }
 
   async stop(): Promise<void> {
     if (this.state !== 'running' && this.state !== 'starting') return;
     this.state = 'stopping';
+    await this.gateway?.stop();
     await this.app?.close();
     await this.store?.close();
     this.state = 'stopped';

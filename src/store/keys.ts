@@ -20,7 +20,8 @@ export const keys = {
   capacityProvider: (s: Scope, name: string) => `${base(s)}/capacity-providers/${name}`,
   capacityProviders: (s: Scope) => `${base(s)}/capacity-providers/`,
 
-  containerInstance: (s: Scope, cluster: string, id: string) => `${base(s)}/container-instances/${cluster}/${id}`,
+  containerInstance: (s: Scope, cluster: string, id: string) =>
+    `${base(s)}/container-instances/${cluster}/${id}`,
   containerInstancesOfCluster: (s: Scope, cluster: string) => `${base(s)}/container-instances/${cluster}/`,
 
   task: (s: Scope, cluster: string, id: string) => `${base(s)}/tasks/${cluster}/${id}`,
@@ -32,7 +33,8 @@ export const keys = {
   /** principal is an IAM ARN, or '~default' for the account default. */
   accountSetting: (s: Scope, principal: string, name: string) =>
     `${base(s)}/account-settings/${encodeURIComponent(principal)}/${name}`,
-  accountSettingsOf: (s: Scope, principal: string) => `${base(s)}/account-settings/${encodeURIComponent(principal)}/`,
+  accountSettingsOf: (s: Scope, principal: string) =>
+    `${base(s)}/account-settings/${encodeURIComponent(principal)}/`,
   accountSettings: (s: Scope) => `${base(s)}/account-settings/`,
 
   /** Hosts serving as managed (FARGATE) capacity; global, not per account or region. */

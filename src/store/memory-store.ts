@@ -53,10 +53,14 @@ export class MemoryStore implements Store {
   async list<T>(prefix: string, options: ListOptions = {}): Promise<StoredRecord<T>[]> {
     const out: StoredRecord<T>[] = [];
     const limit = options.limit ?? Number.POSITIVE_INFINITY;
-    for (const k of this.keysInOrder()) {
+    const after = options.startAfter;
+    const ordered = this.keysInOrder();
+    const n = ordered.length;
+    for (let i = 0; i < n; i++) {
       if (out.length >= limit) break;
+      const k = options.reverse ? ordered[n - 1 - i]! : ordered[i]!;
       if (!k.startsWith(prefix)) continue;
-      if (options.startAfter !== undefined && k <= options.startAfter) continue;
+      if (after !== undefined && (options.reverse ? k >= after : k <= after)) continue;
       out.push(this.data.get(k) as StoredRecord<T>);
     }
     return out;

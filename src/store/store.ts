@@ -42,9 +42,11 @@ export interface Change {
 }
 
 export interface ListOptions {
-  /** Only keys strictly greater than this (for pagination). */
+  /** Only keys after this one in the listing's order (greater, or smaller when reverse): pagination. */
   startAfter?: string;
   limit?: number;
+  /** Descending key order (etcd SortOrder DESCEND): the newest revision of a family first, say. */
+  reverse?: boolean;
 }
 
 export interface WatchOptions {
@@ -57,7 +59,10 @@ export interface Watcher {
 }
 
 export class CompactedError extends Error {
-  constructor(readonly requested: number, readonly compactedTo: number) {
+  constructor(
+    readonly requested: number,
+    readonly compactedTo: number,
+  ) {
     super(`revision ${requested} has been compacted (oldest retained: ${compactedTo})`);
     this.name = 'CompactedError';
   }
@@ -68,7 +73,7 @@ export interface Store {
   readonly backend: string;
   get<T>(key: string): Promise<StoredRecord<T> | undefined>;
   getMany<T>(keys: readonly string[]): Promise<(StoredRecord<T> | undefined)[]>;
-  /** Records whose key starts with prefix, in key order. */
+  /** Records whose key starts with prefix, in key order (or reverse key order). */
   list<T>(prefix: string, options?: ListOptions): Promise<StoredRecord<T>[]>;
   count(prefix: string): Promise<number>;
   /** Atomic: if every compare holds, apply every op. Max 128 ops. */
@@ -78,7 +83,12 @@ export interface Store {
    * older than what the backend retains, `onError` gets a CompactedError and the watch ends:
    * the caller re-lists and watches again from the list's revision.
    */
-  watch(prefix: string, options: WatchOptions, onChange: (c: Change) => void, onError?: (e: Error) => void): Watcher;
+  watch(
+    prefix: string,
+    options: WatchOptions,
+    onChange: (c: Change) => void,
+    onError?: (e: Error) => void,
+  ): Watcher;
   /** Current revision of the whole store. */
   revision(): Promise<number>;
   close(): Promise<void>;

@@ -5,7 +5,8 @@ import type { Op } from './store.js';
 export const MAX_TXN_OPS = 128;
 
 export function checkTxnSize(ops: readonly Op[]): void {
-  if (ops.length > MAX_TXN_OPS) throw new Error(`transaction has ${ops.length} ops; the limit is ${MAX_TXN_OPS}`);
+  if (ops.length > MAX_TXN_OPS)
+    throw new Error(`transaction has ${ops.length} ops; the limit is ${MAX_TXN_OPS}`);
 }
 
 /** Records read from a store are shared; freezing catches accidental mutation in tests and dev. */

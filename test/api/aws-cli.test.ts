@@ -48,7 +48,13 @@ async function awsFails(...args: string[]): Promise<string> {
 
 describe('AWS CLI scenario', () => {
   it('creates, describes, lists, tags and deletes through the CLI', async () => {
-    const created = (await aws('create-cluster', '--cluster-name', 'cli-demo', '--tags', 'key=env,value=dev')) as {
+    const created = (await aws(
+      'create-cluster',
+      '--cluster-name',
+      'cli-demo',
+      '--tags',
+      'key=env,value=dev',
+    )) as {
       cluster: { clusterArn: string; status: string };
     };
     assert.equal(created.cluster.status, 'ACTIVE');
@@ -67,7 +73,13 @@ describe('AWS CLI scenario', () => {
       }),
     );
     const reg = (await aws('register-task-definition', '--cli-input-json', `file://${file}`)) as {
-      taskDefinition: { revision: number; status: string; compatibilities: string[]; cpu: string; memory: string };
+      taskDefinition: {
+        revision: number;
+        status: string;
+        compatibilities: string[];
+        cpu: string;
+        memory: string;
+      };
     };
     assert.equal(reg.taskDefinition.revision, 1);
     assert.equal(reg.taskDefinition.status, 'ACTIVE');
@@ -82,8 +94,12 @@ describe('AWS CLI scenario', () => {
       [['web', 100, 99]],
     );
 
-    const list = (await aws('list-task-definitions', '--family-prefix', 'web')) as { taskDefinitionArns: string[] };
-    assert.deepEqual(list.taskDefinitionArns, ['arn:aws:ecs:us-east-1:123456789012:task-definition/webserver:1']);
+    const list = (await aws('list-task-definitions', '--family-prefix', 'webserver')) as {
+      taskDefinitionArns: string[];
+    };
+    assert.deepEqual(list.taskDefinitionArns, [
+      'arn:aws:ecs:us-east-1:123456789012:task-definition/webserver:1',
+    ]);
 
     const clusters = (await aws('describe-clusters', '--clusters', 'cli-demo', '--include', 'TAGS')) as {
       clusters: { tags: { key: string; value: string }[] }[];
@@ -98,7 +114,13 @@ describe('AWS CLI scenario', () => {
 
     // The CLI paginates by itself through nextToken: 3 families listed 1 per page still come back whole.
     for (const f of ['pa', 'pb', 'pc']) {
-      await aws('register-task-definition', '--family', f, '--container-definitions', '[{"name":"a","image":"b","memory":32}]');
+      await aws(
+        'register-task-definition',
+        '--family',
+        f,
+        '--container-definitions',
+        '[{"name":"a","image":"b","memory":32}]',
+      );
     }
     const fams = (await aws('list-task-definition-families', '--family-prefix', 'p', '--page-size', '1')) as {
       families: string[];
@@ -111,7 +133,9 @@ describe('AWS CLI scenario', () => {
     await aws('deregister-task-definition', '--task-definition', 'webserver:1');
     const deleted = (await aws('delete-cluster', '--cluster', 'cli-demo')) as { cluster: { status: string } };
     assert.equal(deleted.cluster.status, 'INACTIVE');
-    const after = (await aws('describe-clusters', '--clusters', 'cli-demo')) as { clusters: { status: string }[] };
+    const after = (await aws('describe-clusters', '--clusters', 'cli-demo')) as {
+      clusters: { status: string }[];
+    };
     assert.equal(after.clusters[0]!.status, 'INACTIVE');
   });
 });

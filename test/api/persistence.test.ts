@@ -38,14 +38,19 @@ describe('durability across SIGKILL', () => {
     let ecs = ecsClient(current.url);
 
     for (let i = 0; i < 5; i++) await ecs.send(new CreateClusterCommand({ clusterName: `c${i}` }));
-    const clusterArn = (await ecs.send(new CreateClusterCommand({ clusterName: 'tagged' }))).cluster!.clusterArn!;
-    await ecs.send(new TagResourceCommand({ resourceArn: clusterArn, tags: [{ key: 'team', value: 'blue' }] }));
+    const clusterArn = (await ecs.send(new CreateClusterCommand({ clusterName: 'tagged' }))).cluster!
+      .clusterArn!;
+    await ecs.send(
+      new TagResourceCommand({ resourceArn: clusterArn, tags: [{ key: 'team', value: 'blue' }] }),
+    );
     const arns: string[] = [];
     for (let i = 0; i < 12; i++) {
       const r = await ecs.send(
         new RegisterTaskDefinitionCommand({
           family: `fam${i % 3}`,
-          containerDefinitions: [{ name: 'app', image: 'busybox', memory: 64 + i, command: ['sleep', String(i)] }],
+          containerDefinitions: [
+            { name: 'app', image: 'busybox', memory: 64 + i, command: ['sleep', String(i)] },
+          ],
         }),
       );
       arns.push(r.taskDefinition!.taskDefinitionArn!);
@@ -54,7 +59,10 @@ describe('durability across SIGKILL', () => {
     await ecs.send(
       new CreateCapacityProviderCommand({
         name: 'asg-one',
-        autoScalingGroupProvider: { autoScalingGroupArn: 'arn:aws:autoscaling:us-east-1:123456789012:autoScalingGroup:1:autoScalingGroupName/one' },
+        autoScalingGroupProvider: {
+          autoScalingGroupArn:
+            'arn:aws:autoscaling:us-east-1:123456789012:autoScalingGroup:1:autoScalingGroupName/one',
+        },
       }),
     );
     await ecs.send(new PutAccountSettingCommand({ name: 'containerInsights', value: 'enabled' }));
@@ -95,7 +103,10 @@ describe('durability across SIGKILL', () => {
     assert.equal(inactive.taskDefinition!.status, 'INACTIVE');
     // Revision numbers continue after a restart.
     const next = await ecs.send(
-      new RegisterTaskDefinitionCommand({ family: 'fam0', containerDefinitions: [{ name: 'a', image: 'b', memory: 64 }] }),
+      new RegisterTaskDefinitionCommand({
+        family: 'fam0',
+        containerDefinitions: [{ name: 'a', image: 'b', memory: 64 }],
+      }),
     );
     assert.equal(next.taskDefinition!.revision, 5);
     const cps = await ecs.send(new DescribeCapacityProvidersCommand({ capacityProviders: ['asg-one'] }));

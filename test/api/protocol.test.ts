@@ -55,7 +55,12 @@ describe('JSON 1.1 protocol', () => {
 
   it('rejects an unknown target with UnknownOperationException', async () => {
     await expectError(op('LaunchRockets'), '{}', 'UnknownOperationException', /LaunchRockets/);
-    await expectError('SomeOtherService.ListClusters', '{}', 'UnknownOperationException', /Unknown operation/);
+    await expectError(
+      'SomeOtherService.ListClusters',
+      '{}',
+      'UnknownOperationException',
+      /Unknown operation/,
+    );
     await expectError(undefined, '{}', 'UnknownOperationException', /X-Amz-Target/);
   });
 
@@ -70,7 +75,12 @@ describe('JSON 1.1 protocol', () => {
   });
 
   it('rejects missing required members, naming them', async () => {
-    await expectError(op('RegisterTaskDefinition'), '{"family":"f"}', 'InvalidParameterException', /containerDefinitions/);
+    await expectError(
+      op('RegisterTaskDefinition'),
+      '{"family":"f"}',
+      'InvalidParameterException',
+      /containerDefinitions/,
+    );
   });
 
   it('rejects unknown members', async () => {
@@ -87,7 +97,12 @@ describe('JSON 1.1 protocol', () => {
   });
 
   it('rejects names with illegal characters', async () => {
-    await expectError(op('CreateCluster'), '{"clusterName":"bad name!"}', 'InvalidParameterException', /name/i);
+    await expectError(
+      op('CreateCluster'),
+      '{"clusterName":"bad name!"}',
+      'InvalidParameterException',
+      /name/i,
+    );
     // ECS answers a bad family as ClientException or InvalidParameterException depending on the rule.
     await expectError(
       op('RegisterTaskDefinition'),
@@ -99,8 +114,17 @@ describe('JSON 1.1 protocol', () => {
 
   it('enforces limits exceeded by one', async () => {
     const tags = Array.from({ length: 51 }, (_, i) => ({ key: `k${i}`, value: 'v' }));
-    await expectError(op('CreateCluster'), JSON.stringify({ clusterName: 'tags', tags }), 'InvalidParameterException', /tags/);
-    const containers = Array.from({ length: 11 }, (_, i) => ({ name: `c${i}`, image: 'busybox', memory: 32 }));
+    await expectError(
+      op('CreateCluster'),
+      JSON.stringify({ clusterName: 'tags', tags }),
+      'InvalidParameterException',
+      /tags/,
+    );
+    const containers = Array.from({ length: 11 }, (_, i) => ({
+      name: `c${i}`,
+      image: 'busybox',
+      memory: 32,
+    }));
     const r = await rawCall(
       berth.url,
       op('RegisterTaskDefinition'),
@@ -108,12 +132,7 @@ describe('JSON 1.1 protocol', () => {
     );
     assert.equal(r.status, 400);
     assert.match(String(r.json.message), /10/);
-    await expectError(
-      op('ListClusters'),
-      '{"maxResults":101}',
-      'InvalidParameterException',
-      /maxResults/,
-    );
+    await expectError(op('ListClusters'), '{"maxResults":101}', 'InvalidParameterException', /maxResults/);
     const clusters = Array.from({ length: 101 }, (_, i) => `c${i}`);
     const d = await rawCall(berth.url, op('DescribeClusters'), JSON.stringify({ clusters }));
     assert.equal(d.status, 400);
@@ -135,7 +154,11 @@ describe('JSON 1.1 protocol', () => {
   });
 
   it('keeps serving, with stored state unchanged, after all of the above', async () => {
-    const r = await rawCall(berth.url, op('DescribeClusters'), JSON.stringify({ clusters: ['keep', 'tags', 'x'] }));
+    const r = await rawCall(
+      berth.url,
+      op('DescribeClusters'),
+      JSON.stringify({ clusters: ['keep', 'tags', 'x'] }),
+    );
     assert.equal(r.status, 200);
     const clusters = r.json.clusters as { clusterName: string; status: string }[];
     assert.deepEqual(
@@ -154,7 +177,9 @@ describe('JSON 1.1 protocol', () => {
   it('takes the region from the SigV4 credential scope', async () => {
     const auth =
       'AWS4-HMAC-SHA256 Credential=AKID/20261121/eu-west-3/ecs/aws4_request, SignedHeaders=host, Signature=0';
-    const r = await rawCall(berth.url, op('CreateCluster'), '{"clusterName":"paris"}', { authorization: auth });
+    const r = await rawCall(berth.url, op('CreateCluster'), '{"clusterName":"paris"}', {
+      authorization: auth,
+    });
     assert.equal(r.status, 200);
     const cluster = r.json.cluster as { clusterArn: string };
     assert.equal(cluster.clusterArn, 'arn:aws:ecs:eu-west-3:123456789012:cluster/paris');

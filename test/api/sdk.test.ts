@@ -61,7 +61,9 @@ describe('clusters through the SDK', () => {
 
   it('answers MISSING for unknown clusters, and ClusterNotFoundException where one is required', async () => {
     const desc = await ecs.send(new DescribeClustersCommand({ clusters: ['ghost'] }));
-    assert.deepEqual(desc.failures, [{ arn: 'arn:aws:ecs:us-east-1:123456789012:cluster/ghost', reason: 'MISSING' }]);
+    assert.deepEqual(desc.failures, [
+      { arn: 'arn:aws:ecs:us-east-1:123456789012:cluster/ghost', reason: 'MISSING' },
+    ]);
     await assert.rejects(
       ecs.send(new RegisterContainerInstanceCommand({ cluster: 'ghost' })),
       (e: unknown) => e instanceof ClusterNotFoundException,
@@ -94,7 +96,9 @@ describe('clusters through the SDK', () => {
   });
 
   it('keeps FARGATE and FARGATE_SPOT for every account and takes them as cluster providers', async () => {
-    const cps = await ecs.send(new DescribeCapacityProvidersCommand({ capacityProviders: ['FARGATE', 'FARGATE_SPOT'] }));
+    const cps = await ecs.send(
+      new DescribeCapacityProvidersCommand({ capacityProviders: ['FARGATE', 'FARGATE_SPOT'] }),
+    );
     assert.deepEqual(
       cps.capacityProviders!.map((c) => [c.name, c.status]),
       [
@@ -153,13 +157,27 @@ describe('task definitions through the SDK', () => {
         healthCheck: { command: ['CMD-SHELL', 'wget -q -O- localhost:8080 || exit 1'] },
         logConfiguration: { logDriver: 'json-file' as const, options: { 'max-size': '1m' } },
       },
-      { name: 'sidecar', image: 'busybox', memory: 64, essential: false, dependsOn: [{ containerName: 'app', condition: 'HEALTHY' as const }] },
+      {
+        name: 'sidecar',
+        image: 'busybox',
+        memory: 64,
+        essential: false,
+        dependsOn: [{ containerName: 'app', condition: 'HEALTHY' as const }],
+      },
     ];
-    const r1 = await ecs.send(new RegisterTaskDefinitionCommand({ family: 'full', containerDefinitions, tags: [{ key: 'a', value: 'b' }] }));
+    const r1 = await ecs.send(
+      new RegisterTaskDefinitionCommand({
+        family: 'full',
+        containerDefinitions,
+        tags: [{ key: 'a', value: 'b' }],
+      }),
+    );
     const r2 = await ecs.send(new RegisterTaskDefinitionCommand({ family: 'full', containerDefinitions }));
     assert.equal(r1.taskDefinition!.revision, 1);
     assert.equal(r2.taskDefinition!.revision, 2);
-    const d = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: 'full:1', include: ['TAGS'] }));
+    const d = await ecs.send(
+      new DescribeTaskDefinitionCommand({ taskDefinition: 'full:1', include: ['TAGS'] }),
+    );
     const app = d.taskDefinition!.containerDefinitions![0]!;
     assert.deepEqual(app.command, ['sh', '-c', 'httpd -f -p 8080']);
     assert.deepEqual(app.dockerLabels, { tier: 'web' });
@@ -174,7 +192,10 @@ describe('task definitions through the SDK', () => {
   });
 
   it('rejects rule violations the model cannot express', async () => {
-    const bad = async (input: ConstructorParameters<typeof RegisterTaskDefinitionCommand>[0], msg: RegExp) => {
+    const bad = async (
+      input: ConstructorParameters<typeof RegisterTaskDefinitionCommand>[0],
+      msg: RegExp,
+    ) => {
       await assert.rejects(ecs.send(new RegisterTaskDefinitionCommand(input)), (e: unknown) => {
         assert.ok(e instanceof ECSServiceException, String(e));
         assert.match(e.name, /^(ClientException|InvalidParameterException)$/);
@@ -183,18 +204,44 @@ describe('task definitions through the SDK', () => {
       });
     };
     await bad({ family: 'm', containerDefinitions: [{ name: 'a', image: 'b' }] }, /memory/i);
-    await bad({ family: 'm', containerDefinitions: [{ name: 'a', image: 'b', memory: 64, memoryReservation: 128 }] }, /memory/i);
-    await bad({ family: 'm', containerDefinitions: [{ name: 'a', image: 'b', memory: 64, essential: false }] }, /essential/i);
     await bad(
-      { family: 'm', requiresCompatibilities: ['FARGATE'], networkMode: 'awsvpc', cpu: '256', memory: '4096', containerDefinitions: [{ name: 'a', image: 'b' }] },
+      { family: 'm', containerDefinitions: [{ name: 'a', image: 'b', memory: 64, memoryReservation: 128 }] },
+      /memory/i,
+    );
+    await bad(
+      { family: 'm', containerDefinitions: [{ name: 'a', image: 'b', memory: 64, essential: false }] },
+      /essential/i,
+    );
+    await bad(
+      {
+        family: 'm',
+        requiresCompatibilities: ['FARGATE'],
+        networkMode: 'awsvpc',
+        cpu: '256',
+        memory: '4096',
+        containerDefinitions: [{ name: 'a', image: 'b' }],
+      },
       /memory|cpu/i,
     );
     await bad(
-      { family: 'm', requiresCompatibilities: ['FARGATE'], networkMode: 'bridge', cpu: '256', memory: '512', containerDefinitions: [{ name: 'a', image: 'b' }] },
+      {
+        family: 'm',
+        requiresCompatibilities: ['FARGATE'],
+        networkMode: 'bridge',
+        cpu: '256',
+        memory: '512',
+        containerDefinitions: [{ name: 'a', image: 'b' }],
+      },
       /awsvpc/i,
     );
     await bad(
-      { family: 'm', networkMode: 'host', containerDefinitions: [{ name: 'a', image: 'b', memory: 64, portMappings: [{ containerPort: 80, hostPort: 81 }] }] },
+      {
+        family: 'm',
+        networkMode: 'host',
+        containerDefinitions: [
+          { name: 'a', image: 'b', memory: 64, portMappings: [{ containerPort: 80, hostPort: 81 }] },
+        ],
+      },
       /hostPort|port/i,
     );
     await bad(
@@ -226,7 +273,12 @@ describe('task definitions through the SDK', () => {
 
   it('lists, deregisters and deletes, never reusing a revision', async () => {
     for (let i = 0; i < 3; i++) {
-      await ecs.send(new RegisterTaskDefinitionCommand({ family: 'life', containerDefinitions: [{ name: 'a', image: 'b', memory: 32 }] }));
+      await ecs.send(
+        new RegisterTaskDefinitionCommand({
+          family: 'life',
+          containerDefinitions: [{ name: 'a', image: 'b', memory: 32 }],
+        }),
+      );
     }
     const desc = await ecs.send(new ListTaskDefinitionsCommand({ familyPrefix: 'life', sort: 'DESC' }));
     assert.deepEqual(
@@ -234,12 +286,22 @@ describe('task definitions through the SDK', () => {
       ['3', '2', '1'],
     );
     await ecs.send(new DeregisterTaskDefinitionCommand({ taskDefinition: 'life:3' }));
-    const inactive = await ecs.send(new ListTaskDefinitionsCommand({ familyPrefix: 'life', status: 'INACTIVE' }));
-    assert.deepEqual(inactive.taskDefinitionArns!.map((a) => a.split(':').pop()), ['3']);
+    const inactive = await ecs.send(
+      new ListTaskDefinitionsCommand({ familyPrefix: 'life', status: 'INACTIVE' }),
+    );
+    assert.deepEqual(
+      inactive.taskDefinitionArns!.map((a) => a.split(':').pop()),
+      ['3'],
+    );
     const del = await ecs.send(new DeleteTaskDefinitionsCommand({ taskDefinitions: ['life:3', 'life:2'] }));
     assert.equal(del.taskDefinitions![0]!.status, 'DELETE_IN_PROGRESS');
     assert.equal(del.failures!.length, 1);
-    const again = await ecs.send(new RegisterTaskDefinitionCommand({ family: 'life', containerDefinitions: [{ name: 'a', image: 'b', memory: 32 }] }));
+    const again = await ecs.send(
+      new RegisterTaskDefinitionCommand({
+        family: 'life',
+        containerDefinitions: [{ name: 'a', image: 'b', memory: 32 }],
+      }),
+    );
     assert.equal(again.taskDefinition!.revision, 4);
     const fams = await ecs.send(new ListTaskDefinitionFamiliesCommand({ familyPrefix: 'lif' }));
     assert.deepEqual(fams.families, ['life']);
@@ -262,11 +324,21 @@ describe('container instances and tags through the SDK', () => {
     const arn = ci.containerInstance!.containerInstanceArn!;
     assert.match(arn, /^arn:aws:ecs:us-east-1:123456789012:container-instance\/fleet\/[0-9a-f]+$/);
     const drained = await ecs.send(
-      new UpdateContainerInstancesStateCommand({ cluster: 'fleet', containerInstances: [arn, 'nope'], status: 'DRAINING' }),
+      new UpdateContainerInstancesStateCommand({
+        cluster: 'fleet',
+        containerInstances: [arn, 'nope'],
+        status: 'DRAINING',
+      }),
     );
     assert.equal(drained.containerInstances![0]!.status, 'DRAINING');
     assert.equal(drained.failures![0]!.reason, 'MISSING');
-    const d = await ecs.send(new DescribeContainerInstancesCommand({ cluster: 'fleet', containerInstances: [arn], include: ['TAGS'] }));
+    const d = await ecs.send(
+      new DescribeContainerInstancesCommand({
+        cluster: 'fleet',
+        containerInstances: [arn],
+        include: ['TAGS'],
+      }),
+    );
     assert.deepEqual(d.containerInstances![0]!.tags, [{ key: 'rack', value: 'r1' }]);
     const cpu = d.containerInstances![0]!.registeredResources!.find((r) => r.name === 'CPU');
     assert.equal(cpu!.integerValue, 2048);

@@ -40,7 +40,17 @@ export async function startBerthServer(
   const port = opts.port ?? (await freePort());
   const proc = spawn(
     process.execPath,
-    [berthBin, 'server', '--port', String(port), '--data-dir', dataDir, '--log-level', 'warn', ...(opts.args ?? [])],
+    [
+      berthBin,
+      'server',
+      '--port',
+      String(port),
+      '--data-dir',
+      dataDir,
+      '--log-level',
+      'warn',
+      ...(opts.args ?? []),
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } },
   );
   let out = '';

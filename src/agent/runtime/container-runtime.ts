@@ -573,7 +573,12 @@ export function parseImageRef(ref: string): ImageRef {
   const first = slash >= 0 ? rest.slice(0, slash) : undefined;
   // Docker's rule: the first component is a registry if it has a dot or a port, or is localhost.
   const registry = first !== undefined && (/[.:]/.test(first) || first === 'localhost') ? first : undefined;
-  return { repository: rest, ...(registry ? { registry } : {}), ...(tag ? { tag } : {}), ...(digest ? { digest } : {}) };
+  return {
+    repository: rest,
+    ...(registry ? { registry } : {}),
+    ...(tag ? { tag } : {}),
+    ...(digest ? { digest } : {}),
+  };
 }
 
 /** The reference with an explicit tag, so a pull never fetches every tag of a repository. */

@@ -28,7 +28,12 @@ const MiB = 1024 * 1024;
 const nsPerMs = 1_000_000;
 
 /** ECS container health-check defaults (ECS-SEMANTICS §4). */
-export const healthCheckDefaults = { intervalMs: 30_000, timeoutMs: 5_000, retries: 3, startPeriodMs: 0 } as const;
+export const healthCheckDefaults = {
+  intervalMs: 30_000,
+  timeoutMs: 5_000,
+  retries: 3,
+  startPeriodMs: 0,
+} as const;
 
 // ---------------------------------------------------------------------------------------------
 // ContainerSpec → POST /containers/create body
@@ -43,7 +48,9 @@ export function toDockerHealthcheck(h: HealthCheckSpec): Dockerode.HealthConfig 
     );
   }
   if (rest.length === 0) {
-    throw new CannotCreateContainerError(`healthCheck.command ${kind} needs a command after it`, { kind: 'invalid' });
+    throw new CannotCreateContainerError(`healthCheck.command ${kind} needs a command after it`, {
+      kind: 'invalid',
+    });
   }
   // CMD-SHELL takes one shell string; ECS task definitions sometimes split it, so rejoin.
   const test = kind === 'CMD-SHELL' ? ['CMD-SHELL', rest.join(' ')] : ['CMD', ...rest];
@@ -122,7 +129,8 @@ export function toDockerCreateBody(spec: ContainerSpec): Dockerode.ContainerCrea
     Memory: memory,
     MemoryReservation: spec.memoryReservationMiB !== undefined ? spec.memoryReservationMiB * MiB : undefined,
     // Docker's MemorySwap is memory + swap; it needs a memory limit to mean anything.
-    MemorySwap: spec.maxSwapMiB !== undefined && memory !== undefined ? memory + spec.maxSwapMiB * MiB : undefined,
+    MemorySwap:
+      spec.maxSwapMiB !== undefined && memory !== undefined ? memory + spec.maxSwapMiB * MiB : undefined,
     MemorySwappiness: spec.swappiness,
     NanoCpus: spec.nanoCpus,
     CpuQuota: spec.cpuQuota?.quotaMicros,
@@ -240,7 +248,9 @@ export interface DockerInspectJson {
   };
 }
 
-function toHealth(h: NonNullable<NonNullable<DockerInspectJson['State']>['Health']>): ContainerHealth | undefined {
+function toHealth(
+  h: NonNullable<NonNullable<DockerInspectJson['State']>['Health']>,
+): ContainerHealth | undefined {
   const status = h.Status;
   if (status !== 'starting' && status !== 'healthy' && status !== 'unhealthy') return undefined;
   const last = h.Log && h.Log.length > 0 ? h.Log[h.Log.length - 1] : undefined;
@@ -252,7 +262,9 @@ function toHealth(h: NonNullable<NonNullable<DockerInspectJson['State']>['Health
   };
 }
 
-export function toAssignedPorts(ports: NonNullable<DockerInspectJson['NetworkSettings']>['Ports']): AssignedPort[] {
+export function toAssignedPorts(
+  ports: NonNullable<DockerInspectJson['NetworkSettings']>['Ports'],
+): AssignedPort[] {
   const out: AssignedPort[] = [];
   const seen = new Set<string>();
   for (const [key, list] of Object.entries(ports ?? {})) {
@@ -391,7 +403,13 @@ export interface DockerImageJson {
     ExposedPorts?: Record<string, unknown> | null;
     Labels?: Record<string, string> | null;
     StopSignal?: string;
-    Healthcheck?: { Test?: string[]; Interval?: number; Timeout?: number; Retries?: number; StartPeriod?: number };
+    Healthcheck?: {
+      Test?: string[];
+      Interval?: number;
+      Timeout?: number;
+      Retries?: number;
+      StartPeriod?: number;
+    };
   } | null;
 }
 
@@ -497,7 +515,9 @@ export function fromDockerStats(raw: Record<string, unknown>): ContainerStats {
   return {
     read: parseDockerTime(j.read) ?? 0,
     cpuTotalUsageNs: j.cpu_stats?.cpu_usage?.total_usage ?? 0,
-    ...(j.cpu_stats?.system_cpu_usage !== undefined ? { systemCpuUsageNs: j.cpu_stats.system_cpu_usage } : {}),
+    ...(j.cpu_stats?.system_cpu_usage !== undefined
+      ? { systemCpuUsageNs: j.cpu_stats.system_cpu_usage }
+      : {}),
     ...(j.cpu_stats?.online_cpus !== undefined ? { onlineCpus: j.cpu_stats.online_cpus } : {}),
     memoryUsageBytes: j.memory_stats?.usage ?? 0,
     memoryLimitBytes: j.memory_stats?.limit ?? 0,

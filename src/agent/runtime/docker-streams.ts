@@ -42,9 +42,12 @@ type StreamName = LogLine['stream'];
  * is joined to the next entry of the same stream, keeping the first time.
  */
 export class DockerLogDecoder {
-  private buf = Buffer.alloc(0);
+  private buf: Buffer = Buffer.alloc(0);
   private rawText = '';
-  private readonly partial: Record<StreamName, LogLine | undefined> = { stdout: undefined, stderr: undefined };
+  private readonly partial: Record<StreamName, LogLine | undefined> = {
+    stdout: undefined,
+    stderr: undefined,
+  };
 
   constructor(private readonly o: { tty: boolean; timestamps: boolean }) {}
 
@@ -110,8 +113,10 @@ const stripCr = (s: string): string => (s.endsWith('\r') ? s.slice(0, -1) : s);
 
 /** Docker's `since` query form: seconds with a nanosecond fraction. */
 export function toDockerSince(epochMs: number): string {
-  const ns = BigInt(Math.round(epochMs * 1_000_000));
-  const s = ns / 1_000_000_000n;
+  // Whole milliseconds and the sub-millisecond rest separately: epoch nanoseconds overflow a double.
+  const whole = Math.floor(epochMs);
+  const subMsNs = Math.min(999_999, Math.round((epochMs - whole) * 1_000_000));
+  const ns = BigInt(whole) * 1_000_000n + BigInt(subMsNs);
   const frac = (ns % 1_000_000_000n).toString().padStart(9, '0');
-  return `${s}.${frac}`;
+  return `${ns / 1_000_000_000n}.${frac}`;
 }

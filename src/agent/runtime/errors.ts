@@ -8,13 +8,7 @@
  * container on `conflict`, give up on `not-found`) without parsing messages.
  */
 export type RuntimeErrorKind =
-  | 'not-found'
-  | 'conflict'
-  | 'invalid'
-  | 'unauthorized'
-  | 'timeout'
-  | 'unavailable'
-  | 'engine';
+  'not-found' | 'conflict' | 'invalid' | 'unauthorized' | 'timeout' | 'unavailable' | 'engine';
 
 export abstract class RuntimeError extends Error {
   constructor(
@@ -139,7 +133,10 @@ export class CannotGetContainerStatsError extends RuntimeError {
 /** The container does not exist (never created, or removed). Nothing to retry. */
 export class ContainerNotFoundError extends RuntimeError {
   override readonly name = 'ContainerNotFoundError';
-  constructor(readonly containerId: string, o: { cause?: unknown } = {}) {
+  constructor(
+    readonly containerId: string,
+    o: { cause?: unknown } = {},
+  ) {
     super(`No such container: ${containerId}`, 'not-found', false, o);
   }
 }

@@ -64,7 +64,8 @@ export function compileTimeouts(overrides: Partial<DockerTimeouts> = {}): Docker
   const out: DockerTimeouts = { ...defaultDockerTimeouts };
   for (const [k, v] of Object.entries(overrides) as [keyof DockerTimeouts, number | undefined][]) {
     if (v === undefined) continue;
-    if (!Number.isFinite(v) || v <= 0) throw new RangeError(`Docker timeout ${k} must be a positive number of ms, got ${v}`);
+    if (!Number.isFinite(v) || v <= 0)
+      throw new RangeError(`Docker timeout ${k} must be a positive number of ms, got ${v}`);
     out[k] = v;
   }
   return out;

@@ -26,7 +26,9 @@ const MAX_SETTINGS_PAGE = 10;
 
 function requireSettingName(name: string): SettingName {
   if (!isSettingName(name)) {
-    throw invalidParameter(`name '${name}' is not an account setting; valid names are ${SETTING_NAMES.join(', ')}.`);
+    throw invalidParameter(
+      `name '${name}' is not an account setting; valid names are ${SETTING_NAMES.join(', ')}.`,
+    );
   }
   return name;
 }
@@ -57,7 +59,12 @@ export async function effectiveAccountSetting(
 }
 
 /** Writes one setting; the last writer wins, as with ECS. */
-async function putSetting(ctx: RequestContext, name: SettingName, value: string, principalArn: string): Promise<Setting> {
+async function putSetting(
+  ctx: RequestContext,
+  name: SettingName,
+  value: string,
+  principalArn: string,
+): Promise<Setting> {
   const accountLevel = isRootPrincipal(principalArn, ctx.account);
   validateSettingWrite(name, value, accountLevel);
   const setting: AccountSettingRecord = {
@@ -100,7 +107,9 @@ export const accountSettingOperations: OperationGroup = {
 
   async ListAccountSettings(ctx, input) {
     if (input.value !== undefined && input.name === undefined) {
-      throw invalidParameter('value can only be used together with name: specify the account setting name too.');
+      throw invalidParameter(
+        'value can only be used together with name: specify the account setting name too.',
+      );
     }
     const size = pageSize(input.maxResults, MAX_SETTINGS_PAGE);
     const principal = targetPrincipal(ctx, input.principalArn);
@@ -126,6 +135,8 @@ export const accountSettingOperations: OperationGroup = {
       input.nextToken,
       size,
     );
-    return page.nextToken !== undefined ? { settings: page.items, nextToken: page.nextToken } : { settings: page.items };
+    return page.nextToken !== undefined
+      ? { settings: page.items, nextToken: page.nextToken }
+      : { settings: page.items };
   },
 };

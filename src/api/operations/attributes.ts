@@ -58,7 +58,8 @@ function planTargets(
   attributes: readonly Attribute[] | undefined,
   verb: 'put' | 'delete',
 ): Map<string, TargetedChange> {
-  if (!Array.isArray(attributes) || attributes.length === 0) throw invalidParameter('attributes cannot be empty.');
+  if (!Array.isArray(attributes) || attributes.length === 0)
+    throw invalidParameter('attributes cannot be empty.');
   if (attributes.length > MAX_ATTRIBUTES_PER_CALL) {
     throw invalidParameter(
       `attributes can have at most ${MAX_ATTRIBUTES_PER_CALL} items per call; got ${attributes.length}.`,
@@ -81,12 +82,18 @@ function planTargets(
       throw invalidParameter(`${member}.targetId is required: the container instance id or ARN.`);
     }
     if (!isArn(a.targetId) && a.targetType === undefined) {
-      throw invalidParameter(`${member}.targetType is required when targetId is a short id rather than an ARN.`);
+      throw invalidParameter(
+        `${member}.targetType is required when targetId is a short id rather than an ARN.`,
+      );
     }
     const ref = resolveContainerInstanceRef(ctx, cluster, a.targetId);
     if (!ref.found) throw targetNotFound(ref.arn, cluster);
     const entry = byKey.get(ref.key) ?? { key: ref.key, arn: ref.arn, attributes: [] };
-    entry.attributes.push(verb === 'put' ? { name: a.name, ...(a.value !== undefined ? { value: a.value } : {}) } : { name: a.name });
+    entry.attributes.push(
+      verb === 'put'
+        ? { name: a.name, ...(a.value !== undefined ? { value: a.value } : {}) }
+        : { name: a.name },
+    );
     byKey.set(ref.key, entry);
   });
   return byKey;
@@ -135,7 +142,9 @@ export const attributeOperations: OperationGroup = {
   async PutAttributes(ctx, input) {
     const cluster = (await requireActiveCluster(ctx, input.cluster)).value.clusterName;
     const targets = planTargets(ctx, cluster, input.attributes, 'put');
-    await applyToTargets(ctx, cluster, targets, (current, change) => putAttributes(current, change.attributes));
+    await applyToTargets(ctx, cluster, targets, (current, change) =>
+      putAttributes(current, change.attributes),
+    );
     return { attributes: echo(input.attributes) };
   },
 
@@ -155,7 +164,9 @@ export const attributeOperations: OperationGroup = {
     const clusterRec = await findCluster(ctx, input.cluster);
     if (!clusterRec) throw clusterNotFound();
     if (input.targetType !== TARGET_TYPE) {
-      throw invalidParameter(`targetType is required and must be ${TARGET_TYPE}; got ${String(input.targetType)}.`);
+      throw invalidParameter(
+        `targetType is required and must be ${TARGET_TYPE}; got ${String(input.targetType)}.`,
+      );
     }
     if (input.attributeValue !== undefined && input.attributeName === undefined) {
       throw invalidParameter('attributeValue can only be used together with attributeName.');
@@ -168,7 +179,10 @@ export const attributeOperations: OperationGroup = {
       if (!isRegistered(rec.value.status)) continue;
       for (const a of sortAttributes(rec.value.attributes ?? [])) {
         if (!matchesAttributeFilter(a, input)) continue;
-        items.push({ key: `${rec.key}#${a.name}`, item: toTargetedAttribute(a, rec.value.containerInstanceArn) });
+        items.push({
+          key: `${rec.key}#${a.name}`,
+          item: toTargetedAttribute(a, rec.value.containerInstanceArn),
+        });
       }
     }
     const page = pageOf(items, input.nextToken, input.maxResults);

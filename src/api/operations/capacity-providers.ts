@@ -20,7 +20,12 @@ import {
 } from '../../domain/capacity-provider/capacity-provider.js';
 import { findProviderInUse } from '../../domain/capacity-provider/strategy.js';
 import { clientError, invalidParameter } from '../../domain/errors.js';
-import type { CapacityProviderRecord, ClusterRecord, ServiceRecord, TaskRecord } from '../../domain/records.js';
+import type {
+  CapacityProviderRecord,
+  ClusterRecord,
+  ServiceRecord,
+  TaskRecord,
+} from '../../domain/records.js';
 import { validateTags } from '../../domain/tags.js';
 import type { CapacityProvider, Failure } from '../../generated/ecs/types.js';
 import { updateRecord } from '../../store/cas.js';
@@ -33,11 +38,13 @@ import { clusterName, requireActiveCluster } from '../resolve.js';
 const MAX_PROVIDERS_PAGE = 10;
 const MAX_DESCRIBE = 100;
 
-const NOT_FOUND = 'The specified capacity provider does not exist. Specify a valid name or ARN and try again.';
+const NOT_FOUND =
+  'The specified capacity provider does not exist. Specify a valid name or ARN and try again.';
 
 function requireProviderName(ref: string, member: string): string {
   const name = capacityProviderNameFromRef(ref);
-  if (name === undefined || name === '') throw invalidParameter(`${member} '${ref}' is not a capacity provider name or ARN.`);
+  if (name === undefined || name === '')
+    throw invalidParameter(`${member} '${ref}' is not a capacity provider name or ARN.`);
   return name;
 }
 
@@ -57,13 +64,17 @@ function checkScopedCluster(record: CapacityProviderRecord, clusterRef: string |
   }
 }
 
-async function storedProviders(ctx: RequestContext): Promise<Map<string, CapacityProviderRecord>> {
+/** Every stored provider (any status) by name; FARGATE and FARGATE_SPOT are not among them. */
+export async function storedProviders(ctx: RequestContext): Promise<Map<string, CapacityProviderRecord>> {
   const recs = await ctx.store.list<CapacityProviderRecord>(keys.capacityProviders(ctx));
   return new Map(recs.map((r) => [r.value.name, r.value]));
 }
 
 /** Why a provider cannot be deleted now, or undefined. */
-async function deletionRefusal(ctx: RequestContext, record: CapacityProviderRecord): Promise<string | undefined> {
+async function deletionRefusal(
+  ctx: RequestContext,
+  record: CapacityProviderRecord,
+): Promise<string | undefined> {
   if (record.cluster !== undefined) {
     const [services, tasks] = await Promise.all([
       ctx.store.list<ServiceRecord>(keys.servicesOfCluster(ctx, record.cluster)),
@@ -101,10 +112,15 @@ export const capacityProviderOperations: OperationGroup = {
       throw invalidParameter('Specify exactly one of autoScalingGroupProvider and managedInstancesProvider.');
     }
 
-    let body: Pick<CapacityProviderRecord, 'autoScalingGroupProvider' | 'managedInstancesProvider' | 'cluster' | 'type'>;
+    let body: Pick<
+      CapacityProviderRecord,
+      'autoScalingGroupProvider' | 'managedInstancesProvider' | 'cluster' | 'type'
+    >;
     if (asg !== undefined) {
       if (input.cluster !== undefined) {
-        throw invalidParameter('cluster can only be specified for a Managed Instances capacity provider (managedInstancesProvider).');
+        throw invalidParameter(
+          'cluster can only be specified for a Managed Instances capacity provider (managedInstancesProvider).',
+        );
       }
       const provider = normalizeAutoScalingGroupProvider(asg);
       const taken = [...(await storedProviders(ctx)).values()].find(
@@ -121,7 +137,9 @@ export const capacityProviderOperations: OperationGroup = {
       body = { autoScalingGroupProvider: provider, type: 'EC2_AUTOSCALING' };
     } else {
       if (input.cluster === undefined) {
-        throw invalidParameter('cluster is required for a Managed Instances capacity provider: it is available only within that cluster.');
+        throw invalidParameter(
+          'cluster is required for a Managed Instances capacity provider: it is available only within that cluster.',
+        );
       }
       const cluster = await requireActiveCluster(ctx, input.cluster);
       body = {
@@ -138,21 +156,27 @@ export const capacityProviderOperations: OperationGroup = {
       ...body,
       tags: (input.tags ?? []).map((t) => ({ key: t.key, value: t.value ?? '' })),
     };
-    const stored = await updateRecord<CapacityProviderRecord>(ctx.store, keys.capacityProvider(ctx, name), (cur) => {
-      if (cur && cur.status !== 'INACTIVE') {
-        throw clientError(
-          `The specified capacity provider ${name} already exists. To change the configuration of an existing capacity provider, update the capacity provider.`,
-        );
-      }
-      return record;
-    });
+    const stored = await updateRecord<CapacityProviderRecord>(
+      ctx.store,
+      keys.capacityProvider(ctx, name),
+      (cur) => {
+        if (cur && cur.status !== 'INACTIVE') {
+          throw clientError(
+            `The specified capacity provider ${name} already exists. To change the configuration of an existing capacity provider, update the capacity provider.`,
+          );
+        }
+        return record;
+      },
+    );
     return { capacityProvider: capacityProviderView(stored!, true) };
   },
 
   async DescribeCapacityProviders(ctx, input) {
     const refs = input.capacityProviders ?? [];
     if (refs.length > MAX_DESCRIBE) {
-      throw invalidParameter(`capacityProviders can name at most ${MAX_DESCRIBE} capacity providers (got ${refs.length}).`);
+      throw invalidParameter(
+        `capacityProviders can name at most ${MAX_DESCRIBE} capacity providers (got ${refs.length}).`,
+      );
     }
     const size = pageSize(input.maxResults, MAX_PROVIDERS_PAGE);
     const withTags = (input.include ?? []).includes('TAGS');
@@ -175,7 +199,8 @@ export const capacityProviderOperations: OperationGroup = {
       const all = [...FARGATE_PROVIDERS.map((n) => fargateProvider(ctx, n)), ...stored.values()].filter(
         (p) => p.status !== 'INACTIVE' && (inCluster === undefined || inCluster(p)),
       );
-      for (const p of all) entries.push({ key: p.name, item: { provider: capacityProviderView(p, withTags) } });
+      for (const p of all)
+        entries.push({ key: p.name, item: { provider: capacityProviderView(p, withTags) } });
     } else {
       const seen = new Set<string>();
       for (const ref of refs) {
@@ -188,7 +213,12 @@ export const capacityProviderOperations: OperationGroup = {
           key,
           item: p
             ? { provider: capacityProviderView(p, withTags) }
-            : { failure: { arn: name === undefined ? ref : capacityProviderArn(ctx, name), reason: 'MISSING' } },
+            : {
+                failure: {
+                  arn: name === undefined ? ref : capacityProviderArn(ctx, name),
+                  reason: 'MISSING',
+                },
+              },
         });
       }
     }
@@ -213,29 +243,37 @@ export const capacityProviderOperations: OperationGroup = {
     if ((asg === undefined) === (managed === undefined)) {
       throw invalidParameter('Specify exactly one of autoScalingGroupProvider and managedInstancesProvider.');
     }
-    const updated = await updateRecord<CapacityProviderRecord>(ctx.store, keys.capacityProvider(ctx, name), (cur) => {
-      if (!cur || cur.status === 'INACTIVE') throw clientError(NOT_FOUND);
-      checkScopedCluster(cur, input.cluster);
-      const { updateStatusReason: _reason, ...rest } = cur;
-      if (cur.managedInstancesProvider !== undefined) {
-        if (managed === undefined) {
-          throw invalidParameter(`${name} is a Managed Instances capacity provider: update it with managedInstancesProvider.`);
+    const updated = await updateRecord<CapacityProviderRecord>(
+      ctx.store,
+      keys.capacityProvider(ctx, name),
+      (cur) => {
+        if (!cur || cur.status === 'INACTIVE') throw clientError(NOT_FOUND);
+        checkScopedCluster(cur, input.cluster);
+        const { updateStatusReason: _reason, ...rest } = cur;
+        if (cur.managedInstancesProvider !== undefined) {
+          if (managed === undefined) {
+            throw invalidParameter(
+              `${name} is a Managed Instances capacity provider: update it with managedInstancesProvider.`,
+            );
+          }
+          return {
+            ...rest,
+            managedInstancesProvider: mergeManagedInstancesProvider(cur.managedInstancesProvider, managed),
+            updateStatus: 'UPDATE_COMPLETE',
+          };
+        }
+        if (asg === undefined || cur.autoScalingGroupProvider === undefined) {
+          throw invalidParameter(
+            `${name} is an Auto Scaling group capacity provider: update it with autoScalingGroupProvider.`,
+          );
         }
         return {
           ...rest,
-          managedInstancesProvider: mergeManagedInstancesProvider(cur.managedInstancesProvider, managed),
+          autoScalingGroupProvider: mergeAutoScalingGroupProvider(cur.autoScalingGroupProvider, asg),
           updateStatus: 'UPDATE_COMPLETE',
         };
-      }
-      if (asg === undefined || cur.autoScalingGroupProvider === undefined) {
-        throw invalidParameter(`${name} is an Auto Scaling group capacity provider: update it with autoScalingGroupProvider.`);
-      }
-      return {
-        ...rest,
-        autoScalingGroupProvider: mergeAutoScalingGroupProvider(cur.autoScalingGroupProvider, asg),
-        updateStatus: 'UPDATE_COMPLETE',
-      };
-    });
+      },
+    );
     return { capacityProvider: capacityProviderView(updated!, true) };
   },
 
@@ -250,7 +288,8 @@ export const capacityProviderOperations: OperationGroup = {
 
     const result = await updateRecord<CapacityProviderRecord>(ctx.store, key, (cur) => {
       if (!cur || cur.status === 'INACTIVE') throw clientError(NOT_FOUND);
-      if (refusal !== undefined) return { ...cur, updateStatus: 'DELETE_FAILED', updateStatusReason: refusal };
+      if (refusal !== undefined)
+        return { ...cur, updateStatus: 'DELETE_FAILED', updateStatusReason: refusal };
       const { updateStatusReason: _reason, ...rest } = cur;
       return { ...rest, status: 'INACTIVE', updateStatus: 'DELETE_COMPLETE' };
     });

@@ -58,6 +58,7 @@ import type { OperationGroup, RequestContext } from '../context.js';
 import { decodeToken, encodeToken, pageSize } from '../pagination.js';
 import { DEFAULT_CLUSTER, clusterName, requireActiveCluster } from '../resolve.js';
 import { effectiveAccountSetting } from './account-settings.js';
+import { storedProviders } from './capacity-providers.js';
 
 const MAX_DESCRIBE = 100;
 /** Attempts at a read-check-write that lost a race before giving up. */
@@ -85,12 +86,8 @@ async function readContents(ctx: RequestContext, name: string): Promise<ClusterC
   };
 }
 
-const countsOf = (c: ClusterContents): ClusterCounts => computeClusterCounts(c.instances, c.tasks, c.services);
-
-async function storedProviders(ctx: RequestContext): Promise<Map<string, CapacityProviderRecord>> {
-  const recs = await ctx.store.list<CapacityProviderRecord>(keys.capacityProviders(ctx));
-  return new Map(recs.map((r) => [r.value.name, r.value]));
-}
+const countsOf = (c: ClusterContents): ClusterCounts =>
+  computeClusterCounts(c.instances, c.tasks, c.services);
 
 function providerKinds(providers: ReadonlyMap<string, CapacityProviderRecord>): ProviderKindOf {
   return (name) => capacityKindOfProviderType(capacityProviderType(name, providers.get(name)));
@@ -105,7 +102,8 @@ async function associationFacts(ctx: RequestContext, cluster: string): Promise<A
   const associatedElsewhere = new Map<string, string[]>();
   for (const { value: c } of clusters) {
     if (c.status === 'INACTIVE' || c.clusterName === cluster) continue;
-    for (const p of c.capacityProviders ?? []) associatedElsewhere.set(p, [...(associatedElsewhere.get(p) ?? []), c.clusterName]);
+    for (const p of c.capacityProviders ?? [])
+      associatedElsewhere.set(p, [...(associatedElsewhere.get(p) ?? []), c.clusterName]);
   }
   return { providers, associatedElsewhere };
 }
@@ -140,9 +138,11 @@ async function updateLiveCluster(
     if (!cur || cur.status === 'INACTIVE') throw clusterNotFound();
     const { serviceConnectDefaults: currentScd, ...rest } = cur;
     const next: ClusterRecord = { ...rest };
-    if (change.settings !== undefined) next.settings = mergeClusterSettings(cur.settings ?? [], change.settings);
+    if (change.settings !== undefined)
+      next.settings = mergeClusterSettings(cur.settings ?? [], change.settings);
     if (change.configuration !== undefined) next.configuration = change.configuration;
-    const scd = change.serviceConnectDefaults === undefined ? currentScd : (change.serviceConnectDefaults ?? undefined);
+    const scd =
+      change.serviceConnectDefaults === undefined ? currentScd : (change.serviceConnectDefaults ?? undefined);
     if (scd !== undefined) next.serviceConnectDefaults = scd;
     return next;
   });
@@ -172,8 +172,16 @@ export const clusterOperations: OperationGroup = {
       input.configuration !== undefined ? validateClusterConfiguration(input.configuration) : undefined;
     const serviceConnectDefaults = serviceConnectDefaultsOf(input.serviceConnectDefaults) ?? undefined;
     const facts = await associationFacts(ctx, name);
-    const capacityProviders = checkClusterCapacityProviders(input.capacityProviders ?? [], name, facts, 'capacityProviders');
-    const strategy = normalizeStrategy(input.defaultCapacityProviderStrategy ?? [], 'defaultCapacityProviderStrategy');
+    const capacityProviders = checkClusterCapacityProviders(
+      input.capacityProviders ?? [],
+      name,
+      facts,
+      'capacityProviders',
+    );
+    const strategy = normalizeStrategy(
+      input.defaultCapacityProviderStrategy ?? [],
+      'defaultCapacityProviderStrategy',
+    );
     checkStrategyAssociated(strategy, capacityProviders);
 
     const fresh = newClusterRecord(ctx, {
@@ -192,7 +200,8 @@ export const clusterOperations: OperationGroup = {
   },
 
   async DescribeClusters(ctx, input) {
-    const refs = input.clusters !== undefined && input.clusters.length > 0 ? input.clusters : [DEFAULT_CLUSTER];
+    const refs =
+      input.clusters !== undefined && input.clusters.length > 0 ? input.clusters : [DEFAULT_CLUSTER];
     if (refs.length > MAX_DESCRIBE) {
       throw invalidParameter(`clusters can name at most ${MAX_DESCRIBE} clusters (got ${refs.length}).`);
     }
@@ -219,7 +228,9 @@ export const clusterOperations: OperationGroup = {
       clusters.push(
         clusterView(rec.value, countsOf(contents), {
           include,
-          ...(kinds ? { statistics: computeClusterStatistics(contents.tasks, contents.services, kinds) } : {}),
+          ...(kinds
+            ? { statistics: computeClusterStatistics(contents.tasks, contents.services, kinds) }
+            : {}),
         }),
       );
     }
@@ -233,7 +244,10 @@ export const clusterOperations: OperationGroup = {
     if (after !== undefined && !after.startsWith(prefix)) {
       throw invalidParameter('Invalid nextToken: the token does not come from ListClusters.');
     }
-    const recs = await ctx.store.list<ClusterRecord>(prefix, after !== undefined ? { startAfter: after } : {});
+    const recs = await ctx.store.list<ClusterRecord>(
+      prefix,
+      after !== undefined ? { startAfter: after } : {},
+    );
     const live = recs.filter((r) => r.value.status !== 'INACTIVE');
     const page = live.slice(0, size);
     const clusterArns = page.map((r) => r.value.clusterArn);
@@ -263,7 +277,9 @@ export const clusterOperations: OperationGroup = {
     const cluster = (await requireActiveCluster(ctx, input.cluster)).value;
     const name = cluster.clusterName;
     const [contents, providers] = await Promise.all([readContents(ctx, name), storedProviders(ctx)]);
-    const scoped = [...providers.values()].filter((p) => p.cluster === name && p.status === 'ACTIVE').map((p) => p.name);
+    const scoped = [...providers.values()]
+      .filter((p) => p.cluster === name && p.status === 'ACTIVE')
+      .map((p) => p.name);
     const blocker = clusterDeletionBlocker({ ...contents, scopedCapacityProviders: scoped });
     if (blocker) throw blocker;
     const deleted = await updateRecord<ClusterRecord>(ctx.store, keys.cluster(ctx, name), (cur) => {
@@ -275,12 +291,20 @@ export const clusterOperations: OperationGroup = {
 
   async PutClusterCapacityProviders(ctx, input) {
     const name = clusterName(input.cluster);
-    const strategy = normalizeStrategy(input.defaultCapacityProviderStrategy, 'defaultCapacityProviderStrategy');
+    const strategy = normalizeStrategy(
+      input.defaultCapacityProviderStrategy,
+      'defaultCapacityProviderStrategy',
+    );
     // Read, check, then write only if the cluster did not change meanwhile; otherwise check again.
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
       const current = await requireActiveCluster(ctx, name);
       const facts = await associationFacts(ctx, name);
-      const capacityProviders = checkClusterCapacityProviders(input.capacityProviders, name, facts, 'capacityProviders');
+      const capacityProviders = checkClusterCapacityProviders(
+        input.capacityProviders,
+        name,
+        facts,
+        'capacityProviders',
+      );
       checkStrategyAssociated(strategy, capacityProviders);
       const removed = (current.value.capacityProviders ?? []).filter((p) => !capacityProviders.includes(p));
       if (removed.length > 0) {

@@ -48,8 +48,7 @@ export const FILTER_NOT_SUPPORTED_MESSAGE =
   'filter: cluster query language expressions are evaluated from the placement engine issue on; not supported in this build';
 
 export type InstanceRef =
-  | { found: true; id: string; arn: string; key: string }
-  | { found: false; arn: string };
+  { found: true; id: string; arn: string; key: string } | { found: false; arn: string };
 
 /**
  * A container instance reference of a request (bare id, long or short ARN) in `cluster`.
@@ -79,7 +78,9 @@ async function registerNew(
 ): Promise<ContainerInstanceRecord> {
   // Not atomic with the write below: concurrent registrations can overshoot the quota by a few,
   // which is acceptable for a quota that exists to keep a cluster's scans bounded.
-  const existing = await ctx.store.list<ContainerInstanceRecord>(keys.containerInstancesOfCluster(ctx, cluster));
+  const existing = await ctx.store.list<ContainerInstanceRecord>(
+    keys.containerInstancesOfCluster(ctx, cluster),
+  );
   const registered = existing.filter((r) => isRegistered(r.value.status)).length;
   if (registered >= MAX_INSTANCES_PER_CLUSTER) {
     throw clientError(
@@ -97,7 +98,8 @@ async function registerNew(
   });
   const key = keys.containerInstance(ctx, cluster, id);
   const written = await ctx.store.txn([{ key, version: 0 }], [{ kind: 'put', key, value: record }]);
-  if (!written.succeeded) throw serverError(`container instance id ${id} is already taken; retry the registration.`);
+  if (!written.succeeded)
+    throw serverError(`container instance id ${id} is already taken; retry the registration.`);
   return record;
 }
 
@@ -109,11 +111,15 @@ async function reRegister(
 ): Promise<ContainerInstanceRecord> {
   const ref = resolveContainerInstanceRef(ctx, cluster, arnRef);
   if (!ref.found) {
-    throw invalidParameter(`containerInstanceArn '${arnRef}' does not name a container instance of cluster ${cluster}.`);
+    throw invalidParameter(
+      `containerInstanceArn '${arnRef}' does not name a container instance of cluster ${cluster}.`,
+    );
   }
   const record = await updateRecord<ContainerInstanceRecord>(ctx.store, ref.key, (previous) => {
     if (!previous) {
-      throw invalidParameter(`containerInstanceArn: container instance ${ref.arn} was not found in cluster ${cluster}.`);
+      throw invalidParameter(
+        `containerInstanceArn: container instance ${ref.arn} was not found in cluster ${cluster}.`,
+      );
     }
     const tags = mergeTags(previous.tags ?? [], input.tags ?? []);
     checkTagLimit(tags);
@@ -172,7 +178,8 @@ export const containerInstanceOperations: OperationGroup = {
   async ListContainerInstances(ctx, input) {
     const clusterRec = await findCluster(ctx, input.cluster);
     if (!clusterRec) throw clusterNotFound();
-    if (input.filter !== undefined && input.filter !== '') throw invalidParameter(FILTER_NOT_SUPPORTED_MESSAGE);
+    if (input.filter !== undefined && input.filter !== '')
+      throw invalidParameter(FILTER_NOT_SUPPORTED_MESSAGE);
     const status = input.status;
     const records = await ctx.store.list<ContainerInstanceRecord>(
       keys.containerInstancesOfCluster(ctx, clusterRec.value.clusterName),
@@ -190,7 +197,9 @@ export const containerInstanceOperations: OperationGroup = {
     const cluster = (await requireActiveCluster(ctx, input.cluster)).value.clusterName;
     const ref = resolveContainerInstanceRef(ctx, cluster, input.containerInstance);
     const notFound = () =>
-      invalidParameter(`containerInstance: container instance ${ref.arn} was not found in cluster ${cluster}.`);
+      invalidParameter(
+        `containerInstance: container instance ${ref.arn} was not found in cluster ${cluster}.`,
+      );
     if (!ref.found) throw notFound();
 
     if (input.force !== true) {
@@ -218,7 +227,9 @@ export const containerInstanceOperations: OperationGroup = {
     const cluster = (await requireActiveCluster(ctx, input.cluster)).value.clusterName;
     const desired = input.status;
     if (typeof desired !== 'string' || !isUpdatableStatus(desired)) {
-      throw invalidParameter(`status: a container instance can only be set to ACTIVE or DRAINING; got ${String(desired)}.`);
+      throw invalidParameter(
+        `status: a container instance can only be set to ACTIVE or DRAINING; got ${String(desired)}.`,
+      );
     }
     const refs = checkRefList(input.containerInstances, 'containerInstances', MAX_STATE_UPDATE_REFS);
 

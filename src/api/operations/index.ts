@@ -7,6 +7,7 @@ import { tagOperations } from './tags.js';
 import { attributeOperations } from './attributes.js';
 import { accountSettingOperations } from './account-settings.js';
 import { containerInstanceOperations } from './container-instances.js';
+import { taskOperations } from './tasks.js';
 
 export const operations: OperationGroup = {
   ...clusterOperations,
@@ -16,4 +17,5 @@ export const operations: OperationGroup = {
   ...attributeOperations,
   ...accountSettingOperations,
   ...containerInstanceOperations,
+  ...taskOperations,
 };

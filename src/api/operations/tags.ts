@@ -22,7 +22,8 @@ import { keys } from '../../store/keys.js';
 import type { OperationGroup, RequestContext } from '../context.js';
 import { resolveResourceKey, type ResourceKey } from '../resource-keys.js';
 
-export const INACTIVE_CLUSTER_MESSAGE = 'The specified cluster is inactive. Specify an active cluster and try again.';
+export const INACTIVE_CLUSTER_MESSAGE =
+  'The specified cluster is inactive. Specify an active cluster and try again.';
 
 const isReservedKey = (key: string | undefined): boolean => key !== undefined && /^aws:/i.test(key);
 
@@ -80,7 +81,8 @@ async function checkCluster(ctx: RequestContext, ref: ResourceKey): Promise<void
 const notFoundMessage = (arn: string): string => `The specified resource wasn't found: ${arn}`;
 
 async function resolveTagged(ctx: RequestContext, resourceArn: string): Promise<ResourceKey> {
-  if (typeof resourceArn !== 'string' || resourceArn === '') throw invalidParameter('resourceArn is required.');
+  if (typeof resourceArn !== 'string' || resourceArn === '')
+    throw invalidParameter('resourceArn is required.');
   const ref = resolveResourceKey(ctx, resourceArn);
   await checkCluster(ctx, ref);
   return ref;

@@ -50,13 +50,69 @@ function refInScope(ctx: RequestContext, ref: string): TaskDefinitionRef | undef
 }
 
 /** The latest ACTIVE revision of a family, as DescribeTaskDefinition / RunTask resolve a bare family. */
-async function latestActive(ctx: RequestContext, family: string): Promise<StoredRecord<TaskDefinitionRecord> | undefined> {
-  const revisions = await ctx.store.list<TaskDefinitionRecord>(keys.taskDefinitionsOfFamily(ctx, family));
-  for (let i = revisions.length - 1; i >= 0; i--) {
-    const r = revisions[i]!;
-    if (r.value.status === 'ACTIVE') return r;
+async function latestActive(
+  ctx: RequestContext,
+  family: string,
+): Promise<StoredRecord<TaskDefinitionRecord> | undefined> {
+  // Newest first, a page at a time: the latest revision is almost always the ACTIVE one.
+  const prefix = keys.taskDefinitionsOfFamily(ctx, family);
+  let startAfter: string | undefined;
+  for (;;) {
+    const page = await ctx.store.list<TaskDefinitionRecord>(prefix, {
+      reverse: true,
+      limit: LATEST_PAGE,
+      ...(startAfter !== undefined ? { startAfter } : {}),
+    });
+    for (const r of page) if (r.value.status === 'ACTIVE') return r;
+    const last = page[page.length - 1];
+    if (page.length < LATEST_PAGE || !last) return undefined;
+    startAfter = last.key;
   }
-  return undefined;
+}
+
+const LATEST_PAGE = 16;
+
+/**
+ * One family's revisions with one status, in revision order (key order within a family), read
+ * from the store a chunk at a time until the page is full: the cost follows the page, not the
+ * family's history.
+ */
+async function listFamilyRevisions(
+  ctx: RequestContext,
+  family: string,
+  status: TaskDefinitionStatus,
+  descending: boolean,
+  size: number,
+  afterSortKey: string | undefined,
+): Promise<{ taskDefinitionArns: string[]; nextToken?: string }> {
+  const prefix = keys.taskDefinitionsOfFamily(ctx, family);
+  let cursor: string | undefined;
+  if (afterSortKey !== undefined) {
+    const [fam, rev] = afterSortKey.split('\n');
+    if (fam !== family || rev === undefined || !/^[0-9]+$/.test(rev)) {
+      throw invalidParameter('Invalid nextToken: it was issued for another query.');
+    }
+    cursor = keys.taskDefinition(ctx, family, Number(rev));
+  }
+  const chunk = Math.max(size + 1, 32);
+  const arns: string[] = [];
+  let lastSort: string | undefined;
+  for (;;) {
+    const rows = await ctx.store.list<TaskDefinitionRecord>(prefix, {
+      reverse: descending,
+      limit: chunk,
+      ...(cursor !== undefined ? { startAfter: cursor } : {}),
+    });
+    for (const r of rows) {
+      if (r.value.status !== status) continue;
+      if (arns.length === size) return { taskDefinitionArns: arns, nextToken: encodeToken(lastSort!) };
+      arns.push(r.value.taskDefinitionArn);
+      lastSort = sortKey(r.value);
+    }
+    const last = rows[rows.length - 1];
+    if (rows.length < chunk || !last) return { taskDefinitionArns: arns };
+    cursor = last.key;
+  }
 }
 
 /**
@@ -126,9 +182,12 @@ export const taskDefinitionOperations: OperationGroup = {
     const size = pageSize(input.maxResults);
     const after = decodeToken(input.nextToken);
     // ECS treats familyPrefix here as the full family name, not a prefix (unlike ListTaskDefinitionFamilies).
-    const family = input.familyPrefix === undefined || input.familyPrefix === '' ? undefined : input.familyPrefix;
+    const family =
+      input.familyPrefix === undefined || input.familyPrefix === '' ? undefined : input.familyPrefix;
     if (family !== undefined && !NAME_PATTERN.test(family)) return { taskDefinitionArns: [] };
-    const prefix = family === undefined ? keys.taskDefinitions(ctx) : keys.taskDefinitionsOfFamily(ctx, family);
+    if (family !== undefined) return listFamilyRevisions(ctx, family, status, descending, size, after);
+    const prefix =
+      family === undefined ? keys.taskDefinitions(ctx) : keys.taskDefinitionsOfFamily(ctx, family);
     const rows = (await ctx.store.list<TaskDefinitionRecord>(prefix))
       .filter((r) => r.value.status === status)
       .map((r) => ({ sort: sortKey(r.value), arn: r.value.taskDefinitionArn }))
@@ -136,7 +195,8 @@ export const taskDefinitionOperations: OperationGroup = {
     if (descending) rows.reverse();
     // The token is the sort key of the last item returned, so a page stays correct even when
     // revisions change status between calls.
-    const rest = after === undefined ? rows : rows.filter((r) => (descending ? r.sort < after : r.sort > after));
+    const rest =
+      after === undefined ? rows : rows.filter((r) => (descending ? r.sort < after : r.sort > after));
     const page = rest.slice(0, size);
     const last = page[page.length - 1];
     return {

@@ -5,7 +5,9 @@ import { ManualClock } from '../../domain/clock.js';
 import { MemoryStore } from '../../store/memory-store.js';
 import type { RequestContext } from '../context.js';
 
-export function testContext(overrides: Partial<RequestContext> = {}): RequestContext & { clock: ManualClock } {
+export function testContext(
+  overrides: Partial<RequestContext> = {},
+): RequestContext & { clock: ManualClock } {
   let n = 0;
   return {
     requestId: 'req-test',

@@ -49,11 +49,16 @@ export function parseBody(raw: unknown): unknown {
   }
 }
 
-export function sendError(reply: FastifyReply, err: EcsError): FastifyReply {
+/** Sends a JSON 1.1 body; a Buffer keeps Fastify from appending a charset to the content type. */
+function sendJson(reply: FastifyReply, status: number, body: unknown): FastifyReply {
   return reply
-    .code(err.httpStatus)
+    .code(status)
     .header('content-type', JSON_CONTENT_TYPE)
-    .send(JSON.stringify({ __type: err.code, message: err.message }));
+    .send(Buffer.from(JSON.stringify(body), 'utf8'));
+}
+
+export function sendError(reply: FastifyReply, err: EcsError, status: number = err.httpStatus): FastifyReply {
+  return sendJson(reply, status, { __type: err.code, message: err.message });
 }
 
 /** Registers `POST /` for one JSON 1.1 service; `observe` receives per-call timings. */
@@ -100,9 +105,8 @@ export function registerJsonService(
         newId: randomUUID,
       };
       const output = await handler(ctx, input as never);
-      reply.code(200).header('content-type', JSON_CONTENT_TYPE);
       observe?.(operation, 200, Number(process.hrtime.bigint() - started) / 1e9);
-      return reply.send(JSON.stringify(output ?? {}));
+      return sendJson(reply, 200, output ?? {});
     } catch (e) {
       const err = toWireError(e, requestId, operation, opts.log);
       observe?.(operation, err.httpStatus, Number(process.hrtime.bigint() - started) / 1e9);

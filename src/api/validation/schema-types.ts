@@ -1,6 +1,17 @@
 // The shape of the generated schema tables (src/generated/<service>/schema.ts).
 export interface ShapeDef {
-  type: 'structure' | 'list' | 'map' | 'string' | 'integer' | 'long' | 'double' | 'float' | 'boolean' | 'timestamp' | 'blob';
+  type:
+    | 'structure'
+    | 'list'
+    | 'map'
+    | 'string'
+    | 'integer'
+    | 'long'
+    | 'double'
+    | 'float'
+    | 'boolean'
+    | 'timestamp'
+    | 'blob';
   members?: Record<string, string>;
   required?: string[];
   member?: string;

@@ -24,8 +24,12 @@ export function registerServerCommand(program: Command): void {
         logLevel: o.logLevel,
       });
       const server = new BerthServer(config);
-      await runUntilSignal(server.log, async () => {
-        await server.start();
-      }, () => server.stop());
+      await runUntilSignal(
+        server.log,
+        async () => {
+          await server.start();
+        },
+        () => server.stop(),
+      );
     });
 }

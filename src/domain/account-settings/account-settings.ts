@@ -5,7 +5,12 @@
 // calls the root user's setting; PutAccountSettingDefault writes it) → ECS's built-in default.
 // The account default is stored under the principal key `~default` and reported with the
 // account's root ARN, as ECS does.
-import { SettingNameValues, type Setting, type SettingName, type SettingType } from '../../generated/ecs/types.js';
+import {
+  SettingNameValues,
+  type Setting,
+  type SettingName,
+  type SettingType,
+} from '../../generated/ecs/types.js';
 import { invalidParameter } from '../errors.js';
 
 /** Store principal key of the account default (see keys.accountSetting). */
@@ -91,7 +96,9 @@ export function validatePrincipalArn(principalArn: string, account: string): voi
     );
   }
   if (m[2] !== account) {
-    throw invalidParameter(`principalArn ${principalArn} is not valid: it belongs to another account (${m[2]}).`);
+    throw invalidParameter(
+      `principalArn ${principalArn} is not valid: it belongs to another account (${m[2]}).`,
+    );
   }
 }
 
@@ -104,7 +111,11 @@ export function principalKey(principalArn: string, account: string): string {
  * Checks a write (PutAccountSetting, PutAccountSettingDefault, DeleteAccountSetting) of `name`,
  * with `value` when one is being set, at the account level or for one principal.
  */
-export function validateSettingWrite(name: SettingName, value: string | undefined, accountLevel: boolean): void {
+export function validateSettingWrite(
+  name: SettingName,
+  value: string | undefined,
+  accountLevel: boolean,
+): void {
   const rule = SETTING_RULES[name];
   if (rule.awsManaged) {
     throw invalidParameter(`The account setting ${name} is managed by AWS and is read-only.`);

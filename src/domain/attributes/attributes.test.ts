@@ -28,17 +28,44 @@ describe('validateAttribute', () => {
     validateAttribute({ name: 'ecs.capability.docker-remote-api.1.17' }, 'attributes[0]');
   });
   it('rejects empty, too long and badly spelled names, naming the member', () => {
-    assert.match(code(() => validateAttribute({ name: '' }, 'attributes[3]')), /^InvalidParameterException: attributes\[3\]\.name is required/);
-    assert.match(code(() => validateAttribute({ name: 'a'.repeat(129) }, 'x')), /at most 128/);
-    assert.match(code(() => validateAttribute({ name: 'has space' }, 'x')), /x\.name 'has space' is invalid/);
-    assert.match(code(() => validateAttribute({ name: 'colon:no' }, 'x')), /invalid/);
+    assert.match(
+      code(() => validateAttribute({ name: '' }, 'attributes[3]')),
+      /^InvalidParameterException: attributes\[3\]\.name is required/,
+    );
+    assert.match(
+      code(() => validateAttribute({ name: 'a'.repeat(129) }, 'x')),
+      /at most 128/,
+    );
+    assert.match(
+      code(() => validateAttribute({ name: 'has space' }, 'x')),
+      /x\.name 'has space' is invalid/,
+    );
+    assert.match(
+      code(() => validateAttribute({ name: 'colon:no' }, 'x')),
+      /invalid/,
+    );
   });
   it('rejects bad values: empty, too long, bad characters, leading or trailing space', () => {
-    assert.match(code(() => validateAttribute({ name: 'n', value: '' }, 'x')), /x\.value must be 1-128/);
-    assert.match(code(() => validateAttribute({ name: 'n', value: 'v'.repeat(129) }, 'x')), /1-128/);
-    assert.match(code(() => validateAttribute({ name: 'n', value: 'a=b' }, 'x')), /x\.value 'a=b' is invalid/);
-    assert.match(code(() => validateAttribute({ name: 'n', value: ' a' }, 'x')), /start or end with a space/);
-    assert.match(code(() => validateAttribute({ name: 'n', value: 'a ' }, 'x')), /start or end with a space/);
+    assert.match(
+      code(() => validateAttribute({ name: 'n', value: '' }, 'x')),
+      /x\.value must be 1-128/,
+    );
+    assert.match(
+      code(() => validateAttribute({ name: 'n', value: 'v'.repeat(129) }, 'x')),
+      /1-128/,
+    );
+    assert.match(
+      code(() => validateAttribute({ name: 'n', value: 'a=b' }, 'x')),
+      /x\.value 'a=b' is invalid/,
+    );
+    assert.match(
+      code(() => validateAttribute({ name: 'n', value: ' a' }, 'x')),
+      /start or end with a space/,
+    );
+    assert.match(
+      code(() => validateAttribute({ name: 'n', value: 'a ' }, 'x')),
+      /start or end with a space/,
+    );
   });
 });
 
@@ -55,7 +82,10 @@ describe('built-in and custom attributes', () => {
 describe('putAttributes', () => {
   it('adds, replaces by name (a later entry wins) and sorts by name', () => {
     const out = putAttributes(
-      [{ name: 'zone', value: 'a' }, { name: 'ecs.os-type', value: 'linux' }],
+      [
+        { name: 'zone', value: 'a' },
+        { name: 'ecs.os-type', value: 'linux' },
+      ],
       [
         { name: 'zone', value: 'b' },
         { name: 'app', value: 'x' },
@@ -74,13 +104,18 @@ describe('putAttributes', () => {
     const ten = putAttributes([...builtIns, ...nine], [{ name: 'c9' }]);
     assert.equal(countCustomAttributes(ten), 10);
     assert.equal(putAttributes(ten, [{ name: 'c0', value: 'replaced' }]).length, 25);
-    assert.match(code(() => putAttributes(ten, [{ name: 'c10' }])), /^AttributeLimitExceededException: .*up to 10 custom attributes.*leave 11/);
+    assert.match(
+      code(() => putAttributes(ten, [{ name: 'c10' }])),
+      /^AttributeLimitExceededException: .*up to 10 custom attributes.*leave 11/,
+    );
   });
 });
 
 describe('deleteAttributes', () => {
   it('removes by name and ignores names that are absent', () => {
-    assert.deepEqual(deleteAttributes([{ name: 'a', value: '1' }, { name: 'b' }], ['a', 'zzz']), [{ name: 'b' }]);
+    assert.deepEqual(deleteAttributes([{ name: 'a', value: '1' }, { name: 'b' }], ['a', 'zzz']), [
+      { name: 'b' },
+    ]);
   });
 });
 
@@ -90,7 +125,10 @@ describe('ListAttributes helpers', () => {
     assert.equal(matchesAttributeFilter(a, {}), true);
     assert.equal(matchesAttributeFilter(a, { attributeName: 'ecs.os-type' }), true);
     assert.equal(matchesAttributeFilter(a, { attributeName: 'ecs.os-type', attributeValue: 'linux' }), true);
-    assert.equal(matchesAttributeFilter(a, { attributeName: 'ecs.os-type', attributeValue: 'windows' }), false);
+    assert.equal(
+      matchesAttributeFilter(a, { attributeName: 'ecs.os-type', attributeValue: 'windows' }),
+      false,
+    );
     assert.equal(matchesAttributeFilter(a, { attributeName: 'other' }), false);
   });
   it('answers with the target type and the instance ARN', () => {

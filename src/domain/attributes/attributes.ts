@@ -40,7 +40,9 @@ export function countCustomAttributes(attributes: readonly InstanceAttribute[]):
 export function validateAttribute(attribute: { name?: unknown; value?: unknown }, member: string): void {
   const { name, value } = attribute;
   if (typeof name !== 'string' || name.length === 0) {
-    throw invalidParameter(`${member}.name is required and must be 1-${MAX_ATTRIBUTE_NAME_LENGTH} characters.`);
+    throw invalidParameter(
+      `${member}.name is required and must be 1-${MAX_ATTRIBUTE_NAME_LENGTH} characters.`,
+    );
   }
   if (name.length > MAX_ATTRIBUTE_NAME_LENGTH) {
     throw invalidParameter(

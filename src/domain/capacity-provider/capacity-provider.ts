@@ -44,7 +44,9 @@ export function validateCapacityProviderName(name: string): void {
     );
   }
   if (RESERVED_PREFIX.test(name)) {
-    throw clientError(`Invalid capacity provider name '${name}': the name can't be prefixed with "aws", "ecs" or "fargate".`);
+    throw clientError(
+      `Invalid capacity provider name '${name}': the name can't be prefixed with "aws", "ecs" or "fargate".`,
+    );
   }
 }
 
@@ -55,12 +57,16 @@ export function validateCapacityProviderName(name: string): void {
 export function capacityProviderNameFromRef(ref: string): string | undefined {
   if (!isArn(ref)) return ref;
   const p = parseArn(ref);
-  if (!p || p.resourceType !== 'capacity-provider' || p.parts.length !== 1 || p.parts[0] === '') return undefined;
+  if (!p || p.resourceType !== 'capacity-provider' || p.parts.length !== 1 || p.parts[0] === '')
+    return undefined;
   return p.parts[0];
 }
 
 /** The provider's type: Fargate's two are their own; a stored provider says, ASG when older records don't. */
-export function capacityProviderType(name: string, record?: Pick<CapacityProvider, 'type'>): CapacityProviderType {
+export function capacityProviderType(
+  name: string,
+  record?: Pick<CapacityProvider, 'type'>,
+): CapacityProviderType {
   if (isFargateProvider(name)) return name;
   return record?.type ?? 'EC2_AUTOSCALING';
 }
@@ -74,7 +80,10 @@ export const MANAGED_SCALING_DEFAULTS = {
   instanceWarmupPeriod: 300,
 } as const satisfies Required<ManagedScaling>;
 
-function withScalingDefaults(m: ManagedScaling | undefined, base: Required<ManagedScaling>): Required<ManagedScaling> {
+function withScalingDefaults(
+  m: ManagedScaling | undefined,
+  base: Required<ManagedScaling>,
+): Required<ManagedScaling> {
   return {
     status: m?.status ?? base.status,
     targetCapacity: m?.targetCapacity ?? base.targetCapacity,
@@ -101,7 +110,9 @@ function checkAutoScalingGroupProvider(p: StoredAutoScalingGroupProvider): void 
     ['maximumScalingStepSize', m.maximumScalingStepSize],
   ] as const) {
     if (!Number.isInteger(v) || v < 1 || v > 10000) {
-      throw invalidParameter(`autoScalingGroupProvider.managedScaling.${member} must be between 1 and 10000 (got ${v}).`);
+      throw invalidParameter(
+        `autoScalingGroupProvider.managedScaling.${member} must be between 1 and 10000 (got ${v}).`,
+      );
     }
   }
   if (m.minimumScalingStepSize > m.maximumScalingStepSize) {
@@ -109,7 +120,11 @@ function checkAutoScalingGroupProvider(p: StoredAutoScalingGroupProvider): void 
       `autoScalingGroupProvider.managedScaling.minimumScalingStepSize (${m.minimumScalingStepSize}) must not be greater than maximumScalingStepSize (${m.maximumScalingStepSize}).`,
     );
   }
-  if (!Number.isInteger(m.instanceWarmupPeriod) || m.instanceWarmupPeriod < 0 || m.instanceWarmupPeriod > 10000) {
+  if (
+    !Number.isInteger(m.instanceWarmupPeriod) ||
+    m.instanceWarmupPeriod < 0 ||
+    m.instanceWarmupPeriod > 10000
+  ) {
     throw invalidParameter(
       `autoScalingGroupProvider.managedScaling.instanceWarmupPeriod must be between 0 and 10000 seconds (got ${m.instanceWarmupPeriod}).`,
     );
@@ -123,9 +138,13 @@ function checkAutoScalingGroupProvider(p: StoredAutoScalingGroupProvider): void 
 }
 
 /** The provider as stored: every default filled in, checked. */
-export function normalizeAutoScalingGroupProvider(p: AutoScalingGroupProvider): StoredAutoScalingGroupProvider {
+export function normalizeAutoScalingGroupProvider(
+  p: AutoScalingGroupProvider,
+): StoredAutoScalingGroupProvider {
   if (typeof p.autoScalingGroupArn !== 'string' || p.autoScalingGroupArn.trim() === '') {
-    throw invalidParameter('autoScalingGroupProvider.autoScalingGroupArn must be an Auto Scaling group ARN or name.');
+    throw invalidParameter(
+      'autoScalingGroupProvider.autoScalingGroupArn must be an Auto Scaling group ARN or name.',
+    );
   }
   const out: StoredAutoScalingGroupProvider = {
     autoScalingGroupArn: p.autoScalingGroupArn,
@@ -162,10 +181,14 @@ export function normalizeManagedInstancesProvider(
   }
   const t = p.instanceLaunchTemplate;
   if (!t || typeof t.ec2InstanceProfileArn !== 'string' || t.ec2InstanceProfileArn === '') {
-    throw invalidParameter('managedInstancesProvider.instanceLaunchTemplate.ec2InstanceProfileArn is required.');
+    throw invalidParameter(
+      'managedInstancesProvider.instanceLaunchTemplate.ec2InstanceProfileArn is required.',
+    );
   }
   if (!t.networkConfiguration) {
-    throw invalidParameter('managedInstancesProvider.instanceLaunchTemplate.networkConfiguration is required.');
+    throw invalidParameter(
+      'managedInstancesProvider.instanceLaunchTemplate.networkConfiguration is required.',
+    );
   }
   return { ...p, propagateTags: p.propagateTags ?? 'NONE' };
 }
@@ -190,7 +213,9 @@ export function mergeManagedInstancesProvider(
     ...(update.infrastructureOptimization !== undefined
       ? { infrastructureOptimization: update.infrastructureOptimization }
       : {}),
-    ...(update.autoRepairConfiguration !== undefined ? { autoRepairConfiguration: update.autoRepairConfiguration } : {}),
+    ...(update.autoRepairConfiguration !== undefined
+      ? { autoRepairConfiguration: update.autoRepairConfiguration }
+      : {}),
   };
 }
 

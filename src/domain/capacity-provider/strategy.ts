@@ -19,16 +19,22 @@ export type StrategyItem = Required<CapacityProviderStrategyItem>;
  * Checks a strategy on its own (ranges, duplicates, at most one base) and fills in defaults.
  * `member` names the request member in error messages.
  */
-export function normalizeStrategy(strategy: readonly CapacityProviderStrategyItem[], member: string): StrategyItem[] {
+export function normalizeStrategy(
+  strategy: readonly CapacityProviderStrategyItem[],
+  member: string,
+): StrategyItem[] {
   if (strategy.length > MAX_STRATEGY_ITEMS) {
-    throw invalidParameter(`${member} can contain at most ${MAX_STRATEGY_ITEMS} capacity providers (got ${strategy.length}).`);
+    throw invalidParameter(
+      `${member} can contain at most ${MAX_STRATEGY_ITEMS} capacity providers (got ${strategy.length}).`,
+    );
   }
   const seen = new Set<string>();
   const out: StrategyItem[] = [];
   strategy.forEach((item, i) => {
     const at = `${member}[${i}]`;
     const name = typeof item.capacityProvider === 'string' ? item.capacityProvider : '';
-    if (name === '') throw invalidParameter(`${at}.capacityProvider must be the short name of a capacity provider.`);
+    if (name === '')
+      throw invalidParameter(`${at}.capacityProvider must be the short name of a capacity provider.`);
     const weight = item.weight ?? 0;
     const base = item.base ?? 0;
     if (!Number.isInteger(weight) || weight < 0 || weight > MAX_WEIGHT) {
@@ -59,7 +65,10 @@ export function normalizeStrategy(strategy: readonly CapacityProviderStrategyIte
 }
 
 /** Every provider of a strategy must be associated with the cluster. */
-export function checkStrategyAssociated(strategy: readonly StrategyItem[], associated: readonly string[]): void {
+export function checkStrategyAssociated(
+  strategy: readonly StrategyItem[],
+  associated: readonly string[],
+): void {
   for (const item of strategy) {
     if (!associated.includes(item.capacityProvider)) {
       throw invalidParameter(
@@ -100,7 +109,8 @@ export function checkClusterCapacityProviders(
     if (name === undefined || name === '') {
       throw invalidParameter(`${member}: '${ref}' is not a capacity provider name or ARN.`);
     }
-    if (out.includes(name)) throw invalidParameter(`${member} lists capacity provider ${name} more than once.`);
+    if (out.includes(name))
+      throw invalidParameter(`${member} lists capacity provider ${name} more than once.`);
     out.push(name);
     if (isFargateProvider(name)) continue;
     const record = facts.providers.get(name);
@@ -136,7 +146,9 @@ export function findProviderInUse(
         (s.status === 'ACTIVE' || s.status === 'DRAINING') &&
         (s.capacityProviderStrategy ?? []).some((i) => i.capacityProvider === name),
     );
-    const byTask = tasks.some((t) => t.lastStatus !== 'STOPPED' && t.lastStatus !== 'DELETED' && t.capacityProviderName === name);
+    const byTask = tasks.some(
+      (t) => t.lastStatus !== 'STOPPED' && t.lastStatus !== 'DELETED' && t.capacityProviderName === name,
+    );
     if (byService || byTask) return name;
   }
   return undefined;

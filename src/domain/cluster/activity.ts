@@ -113,12 +113,24 @@ const KIND_LABEL: Readonly<Record<CapacityKind, string>> = {
   EXTERNAL: 'External',
   MANAGED_INSTANCES: 'ManagedInstances',
 };
-const KINDS: readonly CapacityKind[] = ['EC2', 'FARGATE', 'EXTERNAL', 'MANAGED_INSTANCES'];
-
-/** The statistics DescribeClusters returns with include STATISTICS, in ECS's order. */
+/** The statistics DescribeClusters returns with include STATISTICS, in the order ECS answers them. */
 export const STATISTIC_NAMES: readonly string[] = [
-  ...KINDS.flatMap((k) => [`running${KIND_LABEL[k]}TasksCount`, `pending${KIND_LABEL[k]}TasksCount`]),
-  ...KINDS.flatMap((k) => [`active${KIND_LABEL[k]}ServiceCount`, `draining${KIND_LABEL[k]}ServiceCount`]),
+  'runningEC2TasksCount',
+  'runningFargateTasksCount',
+  'pendingEC2TasksCount',
+  'pendingFargateTasksCount',
+  'runningExternalTasksCount',
+  'pendingExternalTasksCount',
+  'runningManagedInstancesTasksCount',
+  'pendingManagedInstancesTasksCount',
+  'activeEC2ServiceCount',
+  'activeFargateServiceCount',
+  'drainingEC2ServiceCount',
+  'drainingFargateServiceCount',
+  'activeExternalServiceCount',
+  'drainingExternalServiceCount',
+  'activeManagedInstancesServiceCount',
+  'drainingManagedInstancesServiceCount',
 ];
 
 /** Task and service counts per launch type; values are decimal strings, as on the wire. */
@@ -162,10 +174,16 @@ export function clusterDeletionBlocker(c: ClusterContents): EcsError | undefined
     );
   }
   if (c.services.some(isLiveService)) {
-    return new EcsError('ClusterContainsServicesException', 'The Cluster cannot be deleted while Services are active.');
+    return new EcsError(
+      'ClusterContainsServicesException',
+      'The Cluster cannot be deleted while Services are active.',
+    );
   }
   if (c.tasks.some(isTaskActive)) {
-    return new EcsError('ClusterContainsTasksException', 'The Cluster cannot be deleted while Tasks are active.');
+    return new EcsError(
+      'ClusterContainsTasksException',
+      'The Cluster cannot be deleted while Tasks are active.',
+    );
   }
   if (c.scopedCapacityProviders.length > 0) {
     // ECS answers this one as a ClientException, not ClusterContainsCapacityProviderException.

@@ -29,7 +29,10 @@ export function validateClusterName(name: string): void {
 export const CONTAINER_INSIGHTS_VALUES: readonly string[] = ['enabled', 'disabled', 'enhanced'];
 
 /** Checks cluster settings (containerInsights is the only one) and returns clean copies. */
-export function validateClusterSettings(settings: readonly ClusterSetting[], member = 'settings'): ClusterSetting[] {
+export function validateClusterSettings(
+  settings: readonly ClusterSetting[],
+  member = 'settings',
+): ClusterSetting[] {
   const seen = new Set<string>();
   return settings.map((s, i) => {
     if (s.name !== 'containerInsights') {
@@ -90,7 +93,9 @@ const NAMESPACE_FORBIDDEN = /[<>"/]/;
  */
 export function validateServiceConnectNamespace(namespace: string): void {
   if (namespace.length > 1024) {
-    throw invalidParameter(`serviceConnectDefaults.namespace is longer than 1024 characters (${namespace.length}).`);
+    throw invalidParameter(
+      `serviceConnectDefaults.namespace is longer than 1024 characters (${namespace.length}).`,
+    );
   }
   if (!isArn(namespace) && NAMESPACE_FORBIDDEN.test(namespace)) {
     throw invalidParameter(
@@ -121,7 +126,9 @@ export function newClusterRecord(scope: Scope, input: NewClusterInput): ClusterR
     defaultCapacityProviderStrategy: input.defaultCapacityProviderStrategy,
     // A cluster given capacity providers reports how attaching them went; Berth attaches at once.
     ...(input.capacityProviders.length > 0 ? { attachments: [], attachmentsStatus: 'UPDATE_COMPLETE' } : {}),
-    ...(input.serviceConnectDefaults !== undefined ? { serviceConnectDefaults: input.serviceConnectDefaults } : {}),
+    ...(input.serviceConnectDefaults !== undefined
+      ? { serviceConnectDefaults: input.serviceConnectDefaults }
+      : {}),
     tags: input.tags,
   };
 }
@@ -136,7 +143,11 @@ export interface ClusterViewOptions {
  * The wire shape. settings, tags, configuration and attachments appear only when included, as
  * DescribeClusters does; capacity providers, the default strategy and the counts always do.
  */
-export function clusterView(record: ClusterRecord, counts: ClusterCounts, options: ClusterViewOptions): Cluster {
+export function clusterView(
+  record: ClusterRecord,
+  counts: ClusterCounts,
+  options: ClusterViewOptions,
+): Cluster {
   const inc = options.include;
   const out: Cluster = { clusterArn: record.clusterArn, clusterName: record.clusterName };
   if (inc.has('CONFIGURATIONS') && record.configuration !== undefined) {
@@ -154,6 +165,7 @@ export function clusterView(record: ClusterRecord, counts: ClusterCounts, option
   out.defaultCapacityProviderStrategy = (record.defaultCapacityProviderStrategy ?? []).map((s) => ({ ...s }));
   if (inc.has('ATTACHMENTS')) out.attachments = structuredClone(record.attachments ?? []);
   if (record.attachmentsStatus !== undefined) out.attachmentsStatus = record.attachmentsStatus;
-  if (record.serviceConnectDefaults !== undefined) out.serviceConnectDefaults = { ...record.serviceConnectDefaults };
+  if (record.serviceConnectDefaults !== undefined)
+    out.serviceConnectDefaults = { ...record.serviceConnectDefaults };
   return out;
 }

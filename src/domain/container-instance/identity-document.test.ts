@@ -26,14 +26,18 @@ describe('parseInstanceIdentityDocument', () => {
     });
   });
   it('rejects text that is not a JSON object', () => {
-    assert.throws(() => parseInstanceIdentityDocument('{nope'), /instanceIdentityDocument must be a JSON object/);
+    assert.throws(
+      () => parseInstanceIdentityDocument('{nope'),
+      /instanceIdentityDocument must be a JSON object/,
+    );
     assert.throws(() => parseInstanceIdentityDocument('[1]'), /must be a JSON object/);
     assert.throws(() => parseInstanceIdentityDocument('null'), /must be a JSON object/);
   });
   it('rejects known members of the wrong type, naming them', () => {
     assert.throws(
       () => parseInstanceIdentityDocument('{"instanceId": 7}'),
-      (e: Error) => e.name === 'InvalidParameterException' && /instanceIdentityDocument\.instanceId/.test(e.message),
+      (e: Error) =>
+        e.name === 'InvalidParameterException' && /instanceIdentityDocument\.instanceId/.test(e.message),
     );
   });
   it('maps EC2 architecture names to ECS ones', () => {

@@ -34,10 +34,14 @@ export function parseInstanceIdentityDocument(text: string): InstanceIdentityDoc
   try {
     parsed = JSON.parse(text);
   } catch {
-    throw invalidParameter('instanceIdentityDocument must be a JSON object (the EC2 instance identity document).');
+    throw invalidParameter(
+      'instanceIdentityDocument must be a JSON object (the EC2 instance identity document).',
+    );
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw invalidParameter('instanceIdentityDocument must be a JSON object (the EC2 instance identity document).');
+    throw invalidParameter(
+      'instanceIdentityDocument must be a JSON object (the EC2 instance identity document).',
+    );
   }
   const source = parsed as Record<string, unknown>;
   const doc: InstanceIdentityDocument = {};

@@ -42,7 +42,9 @@ const attr = (r: { attributes?: { name: string; value?: string }[] }, name: stri
 describe('computeRegisteredInstance: a new instance', () => {
   it('is ACTIVE, version 1, not yet connected, with no tasks and everything free', () => {
     const r = computeRegisteredInstance(
-      input({ request: { totalResources: total, versionInfo: { agentVersion: '1.0.0', dockerVersion: '27.0' } } }),
+      input({
+        request: { totalResources: total, versionInfo: { agentVersion: '1.0.0', dockerVersion: '27.0' } },
+      }),
     );
     assert.equal(r.containerInstanceArn, ARN);
     assert.equal(r.status, 'ACTIVE');
@@ -93,7 +95,10 @@ describe('computeRegisteredInstance: a new instance', () => {
 
   it('refuses invalid attributes and more than 10 custom ones', () => {
     assert.throws(
-      () => computeRegisteredInstance(input({ request: { totalResources: total, attributes: [{ name: 'bad name' }] } })),
+      () =>
+        computeRegisteredInstance(
+          input({ request: { totalResources: total, attributes: [{ name: 'bad name' }] } }),
+        ),
       /attributes\[0\]\.name 'bad name' is invalid/,
     );
     const eleven = Array.from({ length: 11 }, (_, i) => ({ name: `custom${i}` }));
@@ -105,7 +110,10 @@ describe('computeRegisteredInstance: a new instance', () => {
 
   it('refuses a document that is not JSON and resources without CPU', () => {
     assert.throws(
-      () => computeRegisteredInstance(input({ request: { totalResources: total, instanceIdentityDocument: 'x' } })),
+      () =>
+        computeRegisteredInstance(
+          input({ request: { totalResources: total, instanceIdentityDocument: 'x' } }),
+        ),
       /instanceIdentityDocument/,
     );
     assert.throws(
@@ -165,7 +173,10 @@ describe('computeRegisteredInstance: re-registration', () => {
     assert.deepEqual(r.versionInfo, { agentVersion: '1.1.0' });
     assert.equal(attr(r, 'team'), 'payments');
     assert.ok(r.attributes!.some((a) => a.name === 'ecs.capability.new'));
-    assert.ok(!r.attributes!.some((a) => a.name === 'ecs.capability.old'), 'built-ins come from the new request');
+    assert.ok(
+      !r.attributes!.some((a) => a.name === 'ecs.capability.old'),
+      'built-ins come from the new request',
+    );
     assert.deepEqual(r.tags, [{ key: 'a', value: '2' }]);
     assert.equal(r.remainingResources!.find((x) => x.name === 'CPU')?.integerValue, 1024);
     assert.equal(r.remainingResources!.find((x) => x.name === 'MEMORY')?.integerValue, 3000);
@@ -192,15 +203,11 @@ describe('computeRegisteredInstance: re-registration', () => {
 
 describe('computeRegistrationAttributes', () => {
   it('drops previous built-ins, keeps previous custom ones the request does not repeat', () => {
-    const out = computeRegistrationAttributes(
-      [{ name: 'x', value: 'new' }],
-      undefined,
-      [
-        { name: 'x', value: 'old' },
-        { name: 'y', value: 'kept' },
-        { name: 'ecs.capability.gone' },
-      ],
-    );
+    const out = computeRegistrationAttributes([{ name: 'x', value: 'new' }], undefined, [
+      { name: 'x', value: 'old' },
+      { name: 'y', value: 'kept' },
+      { name: 'ecs.capability.gone' },
+    ]);
     assert.deepEqual(out, [
       { name: 'ecs.os-type', value: 'linux' },
       { name: 'x', value: 'new' },

@@ -16,13 +16,7 @@
 //   request's; tags are merged by the caller; resources keep what tasks already use.
 // - A re-registration may not change the instance type (ECS: "Container instance type changes
 //   are not supported.", which the ECS agent recognises by that message).
-import type {
-  Attribute,
-  PlatformDevice,
-  Resource,
-  Tag,
-  VersionInfo,
-} from '../../generated/ecs/types.js';
+import type { Attribute, PlatformDevice, Resource, Tag, VersionInfo } from '../../generated/ecs/types.js';
 import { toEpochSeconds } from '../clock.js';
 import { clientError, invalidParameter } from '../errors.js';
 import type { ContainerInstanceRecord } from '../records.js';
@@ -35,7 +29,11 @@ import {
   validateAttribute,
   type InstanceAttribute,
 } from '../attributes/attributes.js';
-import { cpuArchitectureAttribute, parseInstanceIdentityDocument, type InstanceIdentityDocument } from './identity-document.js';
+import {
+  cpuArchitectureAttribute,
+  parseInstanceIdentityDocument,
+  type InstanceIdentityDocument,
+} from './identity-document.js';
 import { computeRegisteredResources, computeRemainingResources } from './resources.js';
 import { isRegistered } from './status.js';
 
@@ -71,7 +69,8 @@ function documentAttributes(doc: InstanceIdentityDocument | undefined): Instance
   if (doc.availabilityZone) out.push({ name: 'ecs.availability-zone', value: doc.availabilityZone });
   if (doc.instanceType) out.push({ name: 'ecs.instance-type', value: doc.instanceType });
   if (doc.imageId) out.push({ name: 'ecs.ami-id', value: doc.imageId });
-  if (doc.architecture) out.push({ name: 'ecs.cpu-architecture', value: cpuArchitectureAttribute(doc.architecture) });
+  if (doc.architecture)
+    out.push({ name: 'ecs.cpu-architecture', value: cpuArchitectureAttribute(doc.architecture) });
   return out;
 }
 
@@ -106,7 +105,10 @@ export function computeRegistrationAttributes(
   return attributes;
 }
 
-function attributeValue(attributes: readonly InstanceAttribute[] | undefined, name: string): string | undefined {
+function attributeValue(
+  attributes: readonly InstanceAttribute[] | undefined,
+  name: string,
+): string | undefined {
   return attributes?.find((a) => a.name === name)?.value;
 }
 

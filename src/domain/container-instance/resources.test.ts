@@ -1,11 +1,19 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Resource } from '../../generated/ecs/types.js';
-import { DEFAULT_RESERVED_PORTS, computeRegisteredResources, computeRemainingResources } from './resources.js';
+import {
+  DEFAULT_RESERVED_PORTS,
+  computeRegisteredResources,
+  computeRemainingResources,
+} from './resources.js';
 
 const cpu = (n: number): Resource => ({ name: 'CPU', type: 'INTEGER', integerValue: n });
 const mem = (n: number): Resource => ({ name: 'MEMORY', type: 'INTEGER', integerValue: n });
-const ports = (name: string, values: string[]): Resource => ({ name, type: 'STRINGSET', stringSetValue: values });
+const ports = (name: string, values: string[]): Resource => ({
+  name,
+  type: 'STRINGSET',
+  stringSetValue: values,
+});
 const byName = (rs: Resource[], name: string): Resource | undefined => rs.find((r) => r.name === name);
 
 describe('computeRegisteredResources', () => {
@@ -18,7 +26,7 @@ describe('computeRegisteredResources', () => {
     ]);
     assert.deepEqual(DEFAULT_RESERVED_PORTS, ['22', '2375', '2376', '51678', '51679', '51680']);
   });
-  it('uses the agent\'s PORTS as given, sorted and deduplicated', () => {
+  it("uses the agent's PORTS as given, sorted and deduplicated", () => {
     const out = computeRegisteredResources([cpu(1024), mem(512), ports('PORTS', ['8080', '22', '22'])]);
     assert.deepEqual(byName(out, 'PORTS'), ports('PORTS', ['22', '8080']));
   });
@@ -46,7 +54,10 @@ describe('computeRegisteredResources', () => {
   it('keeps other resources when well typed', () => {
     const out = computeRegisteredResources([cpu(1), mem(1), { name: 'disk', type: 'LONG', longValue: 10 }]);
     assert.deepEqual(byName(out, 'disk'), { name: 'disk', type: 'LONG', longValue: 10 });
-    assert.throws(() => computeRegisteredResources([cpu(1), mem(1), { name: 'x', type: 'BLOB' }]), /type must be one of/);
+    assert.throws(
+      () => computeRegisteredResources([cpu(1), mem(1), { name: 'x', type: 'BLOB' }]),
+      /type must be one of/,
+    );
   });
   it('turns GPU platform devices into a GPU string set', () => {
     const out = computeRegisteredResources(
@@ -58,12 +69,21 @@ describe('computeRegisteredResources', () => {
       ],
     );
     assert.deepEqual(byName(out, 'GPU'), ports('GPU', ['GPU-1', 'GPU-2']));
-    assert.throws(() => computeRegisteredResources([cpu(1), mem(1)], [{ id: '', type: 'GPU' }]), /platformDevices\[0\]\.id/);
+    assert.throws(
+      () => computeRegisteredResources([cpu(1), mem(1)], [{ id: '', type: 'GPU' }]),
+      /platformDevices\[0\]\.id/,
+    );
   });
 });
 
 describe('computeRemainingResources', () => {
-  const registered = computeRegisteredResources([cpu(2048), mem(4000)], [{ id: 'g0', type: 'GPU' }, { id: 'g1', type: 'GPU' }]);
+  const registered = computeRegisteredResources(
+    [cpu(2048), mem(4000)],
+    [
+      { id: 'g0', type: 'GPU' },
+      { id: 'g1', type: 'GPU' },
+    ],
+  );
 
   it('is a copy of registered on a first registration', () => {
     const out = computeRemainingResources(registered);
@@ -81,11 +101,14 @@ describe('computeRemainingResources', () => {
         ports('GPU', ['g1']),
       ],
     };
-    const again = computeRegisteredResources([cpu(4096), mem(500), ports('PORTS', ['22'])], [
-      { id: 'g0', type: 'GPU' },
-      { id: 'g1', type: 'GPU' },
-      { id: 'g2', type: 'GPU' },
-    ]);
+    const again = computeRegisteredResources(
+      [cpu(4096), mem(500), ports('PORTS', ['22'])],
+      [
+        { id: 'g0', type: 'GPU' },
+        { id: 'g1', type: 'GPU' },
+        { id: 'g2', type: 'GPU' },
+      ],
+    );
     const out = computeRemainingResources(again, previous);
     assert.deepEqual(byName(out, 'CPU'), cpu(3072));
     // 1000 MiB in use, only 500 registered now: shows 0, never negative.

@@ -106,7 +106,8 @@ export function computeRegisteredResources(
 
   const gpuIds: string[] = [];
   platformDevices.forEach((d, i) => {
-    if (typeof d.id !== 'string' || d.id === '') throw invalidParameter(`platformDevices[${i}].id is required.`);
+    if (typeof d.id !== 'string' || d.id === '')
+      throw invalidParameter(`platformDevices[${i}].id is required.`);
     if (d.type !== 'GPU' && d.type !== 'NEURON_DEVICE') {
       throw invalidParameter(`platformDevices[${i}].type must be GPU or NEURON_DEVICE.`);
     }
@@ -114,7 +115,8 @@ export function computeRegisteredResources(
   });
   if (gpuIds.length > 0) {
     const given = byName.get('GPU');
-    if (given && given.type !== 'STRINGSET') throw invalidParameter('totalResources GPU must be of type STRINGSET.');
+    if (given && given.type !== 'STRINGSET')
+      throw invalidParameter('totalResources GPU must be of type STRINGSET.');
     byName.set('GPU', {
       name: 'GPU',
       type: 'STRINGSET',
@@ -122,8 +124,10 @@ export function computeRegisteredResources(
     });
   }
 
-  if (!byName.has('PORTS')) byName.set('PORTS', { name: 'PORTS', type: 'STRINGSET', stringSetValue: [...DEFAULT_RESERVED_PORTS] });
-  if (!byName.has('PORTS_UDP')) byName.set('PORTS_UDP', { name: 'PORTS_UDP', type: 'STRINGSET', stringSetValue: [] });
+  if (!byName.has('PORTS'))
+    byName.set('PORTS', { name: 'PORTS', type: 'STRINGSET', stringSetValue: [...DEFAULT_RESERVED_PORTS] });
+  if (!byName.has('PORTS_UDP'))
+    byName.set('PORTS_UDP', { name: 'PORTS_UDP', type: 'STRINGSET', stringSetValue: [] });
 
   const first = ['CPU', 'MEMORY', 'PORTS', 'PORTS_UDP'];
   const ordered = first.map((n) => byName.get(n)!);

@@ -8,12 +8,7 @@
 // REGISTRATION_FAILED and DEREGISTERING exist for the wire enum and later asynchronous steps.
 
 export type ContainerInstanceStatus =
-  | 'REGISTERING'
-  | 'REGISTRATION_FAILED'
-  | 'ACTIVE'
-  | 'DRAINING'
-  | 'DEREGISTERING'
-  | 'INACTIVE';
+  'REGISTERING' | 'REGISTRATION_FAILED' | 'ACTIVE' | 'DRAINING' | 'DEREGISTERING' | 'INACTIVE';
 
 export type UpdatableStatus = 'ACTIVE' | 'DRAINING';
 
@@ -27,9 +22,7 @@ export function isRegistered(status: string | undefined): boolean {
 }
 
 export type StateUpdatePlan =
-  | { kind: 'unchanged' }
-  | { kind: 'change' }
-  | { kind: 'refused'; reason: string; detail: string };
+  { kind: 'unchanged' } | { kind: 'change' } | { kind: 'refused'; reason: string; detail: string };
 
 /**
  * What UpdateContainerInstancesState does to one instance. Only ACTIVE and DRAINING instances move

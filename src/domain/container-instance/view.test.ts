@@ -27,6 +27,9 @@ describe('toContainerInstanceView', () => {
   });
   it('shows the health an agent reported', () => {
     const reported = { ...record, healthStatus: { overallStatus: 'OK' as const, details: [] } };
-    assert.equal(toContainerInstanceView(reported, ['CONTAINER_INSTANCE_HEALTH']).healthStatus?.overallStatus, 'OK');
+    assert.equal(
+      toContainerInstanceView(reported, ['CONTAINER_INSTANCE_HEALTH']).healthStatus?.overallStatus,
+      'OK',
+    );
   });
 });

@@ -11,7 +11,12 @@ const build = (req: RegisterTaskDefinitionRequest) => buildTaskDefinition(req, c
 
 describe('buildTaskDefinition', () => {
   it('stores what ECS stores for a minimal EC2 definition', () => {
-    const draft = build({ family: 'sleep360', containerDefinitions: [{ name: 'sleep', image: 'busybox', cpu: 10, memory: 10, command: ['sleep', '360'] }] });
+    const draft = build({
+      family: 'sleep360',
+      containerDefinitions: [
+        { name: 'sleep', image: 'busybox', cpu: 10, memory: 10, command: ['sleep', '360'] },
+      ],
+    });
     assert.deepEqual(draft, {
       containerDefinitions: [
         {
@@ -42,7 +47,10 @@ describe('buildTaskDefinition', () => {
     assert.ok(!('networkMode' in build({ family: 'f', containerDefinitions: [container('a')] })));
   });
   it('defaults container cpu to 0 and keeps essential=false', () => {
-    const d = build({ family: 'f', containerDefinitions: [container('a'), container('b', { essential: false })] });
+    const d = build({
+      family: 'f',
+      containerDefinitions: [container('a'), container('b', { essential: false })],
+    });
     assert.deepEqual(
       d.containerDefinitions!.map((c) => [c.cpu, c.essential]),
       [
@@ -81,7 +89,11 @@ describe('buildTaskDefinition', () => {
       ulimits: [{ name: 'nofile' as const, softLimit: 1024, hardLimit: 2048 }],
       logConfiguration: { logDriver: 'json-file' as const, options: { 'max-size': '1m' } },
       systemControls: [{ namespace: 'net.core.somaxconn', value: '1024' }],
-      linuxParameters: { capabilities: { add: ['NET_ADMIN'] }, initProcessEnabled: true, tmpfs: [{ containerPath: '/t', size: 64 }] },
+      linuxParameters: {
+        capabilities: { add: ['NET_ADMIN'] },
+        initProcessEnabled: true,
+        tmpfs: [{ containerPath: '/t', size: 64 }],
+      },
       restartPolicy: { enabled: true, ignoredExitCodes: [0], restartAttemptPeriod: 60 },
       versionConsistency: 'disabled' as const,
       credentialSpecs: ['credentialspec:arn'],
@@ -101,7 +113,11 @@ describe('buildTaskDefinition', () => {
       runtimePlatform: { cpuArchitecture: 'ARM64', operatingSystemFamily: 'LINUX' },
       ephemeralStorage: { sizeInGiB: 30 },
       enableFaultInjection: true,
-      proxyConfiguration: { type: 'APPMESH', containerName: 'envoy', properties: [{ name: 'AppPorts', value: '80' }] },
+      proxyConfiguration: {
+        type: 'APPMESH',
+        containerName: 'envoy',
+        properties: [{ name: 'AppPorts', value: '80' }],
+      },
       placementConstraints: [{ type: 'memberOf', expression: 'attribute:ecs.instance-type =~ t3.*' }],
       volumes: [{ name: 'v', host: { sourcePath: '/srv' } }],
       containerDefinitions: [container('app'), container('envoy')],
@@ -115,7 +131,9 @@ describe('buildTaskDefinition', () => {
     assert.deepEqual(d.ephemeralStorage, { sizeInGiB: 30 });
     assert.equal(d.enableFaultInjection, true);
     assert.equal(d.proxyConfiguration!.containerName, 'envoy');
-    assert.deepEqual(d.placementConstraints, [{ type: 'memberOf', expression: 'attribute:ecs.instance-type =~ t3.*' }]);
+    assert.deepEqual(d.placementConstraints, [
+      { type: 'memberOf', expression: 'attribute:ecs.instance-type =~ t3.*' },
+    ]);
     assert.deepEqual(d.volumes, [{ name: 'v', host: { sourcePath: '/srv' } }]);
   });
   it('converts task cpu and memory to unit strings', () => {
@@ -138,12 +156,21 @@ describe('buildTaskDefinition', () => {
       family: 'f',
       networkMode: 'awsvpc',
       containerDefinitions: [
-        container('web', { portMappings: [{ containerPort: 80 }], healthCheck: { command: ['CMD', 'true'], retries: 5 } }),
+        container('web', {
+          portMappings: [{ containerPort: 80 }],
+          healthCheck: { command: ['CMD', 'true'], retries: 5 },
+        }),
       ],
     });
     const web = d.containerDefinitions![0]!;
     assert.deepEqual(web.portMappings, [{ containerPort: 80, hostPort: 80, protocol: 'tcp' }]);
-    assert.deepEqual(web.healthCheck, { command: ['CMD', 'true'], interval: 30, timeout: 5, retries: 5, startPeriod: 0 });
+    assert.deepEqual(web.healthCheck, {
+      command: ['CMD', 'true'],
+      interval: 30,
+      timeout: 5,
+      retries: 5,
+      startPeriod: 0,
+    });
   });
   it('copies tags and does not modify the request', () => {
     const req: RegisterTaskDefinitionRequest = {
@@ -159,42 +186,131 @@ describe('buildTaskDefinition', () => {
     assert.notEqual(d.tags, req.tags);
   });
   it('runs every family of rules', () => {
-    const cases: [RegisterTaskDefinitionRequest, RegExp, 'ClientException' | 'InvalidParameterException'][] = [
-      [{ family: 'bad family', containerDefinitions: [container('a')] }, /Family 'bad family' is invalid/, 'ClientException'],
-      [{ family: 'f', containerDefinitions: [] }, /Container list cannot be empty/, 'ClientException'],
-      [{ family: 'f', containerDefinitions: [container('a')], tags: [{ key: 'aws:x' }] }, /reserved prefix/, 'InvalidParameterException'],
-      [{ family: 'f', cpu: 'many', containerDefinitions: [container('a')] }, /'cpu' setting for task/, 'ClientException'],
-      [{ family: 'f', containerDefinitions: [{ name: 'a', image: 'b' }] }, /At least one of 'memory' or 'memoryReservation'/, 'ClientException'],
-      [{ family: 'f', cpu: '256', containerDefinitions: [container('a', { cpu: 512 })] }, /sum of all container 'cpu'/, 'ClientException'],
+    const cases: [RegisterTaskDefinitionRequest, RegExp, 'ClientException' | 'InvalidParameterException'][] =
       [
-        { family: 'f', requiresCompatibilities: ['FARGATE'], networkMode: 'awsvpc', cpu: '256', memory: '4096', containerDefinitions: [container('a')] },
-        /No Fargate configuration/,
-        'ClientException',
-      ],
-      [
-        { family: 'f', networkMode: 'awsvpc', containerDefinitions: [container('a', { portMappings: [{ containerPort: 80 }] }), container('b', { portMappings: [{ containerPort: 80 }] })] },
-        /Host port 80\/tcp is used more than once/,
-        'ClientException',
-      ],
-      [{ family: 'f', networkMode: 'host', containerDefinitions: [container('a', { links: ['b'] }), container('b')] }, /Links are not supported/, 'ClientException'],
-      [{ family: 'f', containerDefinitions: [container('a', { mountPoints: [{ sourceVolume: 'v', containerPath: '/v' }] })] }, /sourceVolume 'v'/, 'ClientException'],
-      [
-        { family: 'f', containerDefinitions: [container('a'), container('b', { dependsOn: [{ containerName: 'a', condition: 'SUCCESS' }] })] },
-        /SUCCESS is not allowed on an essential container/,
-        'ClientException',
-      ],
-      [{ family: 'f', containerDefinitions: [container('a', { healthCheck: { command: ['CMD', 'x'], interval: 1 } })] }, /interval/, 'ClientException'],
-      [{ family: 'f', placementConstraints: [{ type: 'memberOf' }], containerDefinitions: [container('a')] }, /expression is required/, 'ClientException'],
-      [{ family: 'f', ephemeralStorage: { sizeInGiB: 10 }, containerDefinitions: [container('a')] }, /sizeInGiB/, 'ClientException'],
-      [{ family: 'f', proxyConfiguration: { containerName: 'envoy' }, containerDefinitions: [container('a')] }, /proxyConfiguration/, 'ClientException'],
-    ];
+        [
+          { family: 'bad family', containerDefinitions: [container('a')] },
+          /Family 'bad family' is invalid/,
+          'ClientException',
+        ],
+        [{ family: 'f', containerDefinitions: [] }, /Container list cannot be empty/, 'ClientException'],
+        [
+          { family: 'f', containerDefinitions: [container('a')], tags: [{ key: 'aws:x' }] },
+          /reserved prefix/,
+          'InvalidParameterException',
+        ],
+        [
+          { family: 'f', cpu: 'many', containerDefinitions: [container('a')] },
+          /'cpu' setting for task/,
+          'ClientException',
+        ],
+        [
+          { family: 'f', containerDefinitions: [{ name: 'a', image: 'b' }] },
+          /At least one of 'memory' or 'memoryReservation'/,
+          'ClientException',
+        ],
+        [
+          { family: 'f', cpu: '256', containerDefinitions: [container('a', { cpu: 512 })] },
+          /sum of all container 'cpu'/,
+          'ClientException',
+        ],
+        [
+          {
+            family: 'f',
+            requiresCompatibilities: ['FARGATE'],
+            networkMode: 'awsvpc',
+            cpu: '256',
+            memory: '4096',
+            containerDefinitions: [container('a')],
+          },
+          /No Fargate configuration/,
+          'ClientException',
+        ],
+        [
+          {
+            family: 'f',
+            networkMode: 'awsvpc',
+            containerDefinitions: [
+              container('a', { portMappings: [{ containerPort: 80 }] }),
+              container('b', { portMappings: [{ containerPort: 80 }] }),
+            ],
+          },
+          /Host port 80\/tcp is used more than once/,
+          'ClientException',
+        ],
+        [
+          {
+            family: 'f',
+            networkMode: 'host',
+            containerDefinitions: [container('a', { links: ['b'] }), container('b')],
+          },
+          /Links are not supported/,
+          'ClientException',
+        ],
+        [
+          {
+            family: 'f',
+            containerDefinitions: [
+              container('a', { mountPoints: [{ sourceVolume: 'v', containerPath: '/v' }] }),
+            ],
+          },
+          /sourceVolume 'v'/,
+          'ClientException',
+        ],
+        [
+          {
+            family: 'f',
+            containerDefinitions: [
+              container('a'),
+              container('b', { dependsOn: [{ containerName: 'a', condition: 'SUCCESS' }] }),
+            ],
+          },
+          /SUCCESS is not allowed on an essential container/,
+          'ClientException',
+        ],
+        [
+          {
+            family: 'f',
+            containerDefinitions: [container('a', { healthCheck: { command: ['CMD', 'x'], interval: 1 } })],
+          },
+          /interval/,
+          'ClientException',
+        ],
+        [
+          {
+            family: 'f',
+            placementConstraints: [{ type: 'memberOf' }],
+            containerDefinitions: [container('a')],
+          },
+          /expression is required/,
+          'ClientException',
+        ],
+        [
+          { family: 'f', ephemeralStorage: { sizeInGiB: 10 }, containerDefinitions: [container('a')] },
+          /sizeInGiB/,
+          'ClientException',
+        ],
+        [
+          {
+            family: 'f',
+            proxyConfiguration: { containerName: 'envoy' },
+            containerDefinitions: [container('a')],
+          },
+          /proxyConfiguration/,
+          'ClientException',
+        ],
+      ];
     for (const [req, message, code] of cases) assertEcsError(() => build(req), code, message);
   });
 });
 
 describe('withRevision and taskDefinitionOf', () => {
   it('stamps the ARN and revision and leaves tags out of the wire shape', () => {
-    const draft = build({ family: 'web', containerDefinitions: [container('a')], tags: [{ key: 'k', value: 'v' }] });
+    const draft = build({
+      family: 'web',
+      containerDefinitions: [container('a')],
+      tags: [{ key: 'k', value: 'v' }],
+    });
     const rec = withRevision(draft, scope, 7);
     assert.equal(rec.taskDefinitionArn, 'arn:aws:ecs:us-east-1:123456789012:task-definition/web:7');
     assert.equal(rec.revision, 7);

@@ -14,7 +14,11 @@ import { taskDefinitionArn } from '../arn.js';
 import { toEpochSeconds } from '../clock.js';
 import type { TaskDefinitionRecord } from '../records.js';
 import { validateTags } from '../tags.js';
-import type { ContainerDefinition, RegisterTaskDefinitionRequest, TaskDefinition } from '../../generated/ecs/types.js';
+import type {
+  ContainerDefinition,
+  RegisterTaskDefinitionRequest,
+  TaskDefinition,
+} from '../../generated/ecs/types.js';
 import { resolveCompatibilities } from './compatibility.js';
 import { validateDependsOn } from './depends-on.js';
 import { normalizeHealthCheck } from './health-check.js';
@@ -63,7 +67,10 @@ function withoutUndefined<T extends object>(o: T): T {
 }
 
 /** Validates a registration request and builds what will be stored; throws the ECS error on the first broken rule. */
-export function buildTaskDefinition(req: RegisterTaskDefinitionRequest, ctx: RegistrationContext): TaskDefinitionDraft {
+export function buildTaskDefinition(
+  req: RegisterTaskDefinitionRequest,
+  ctx: RegistrationContext,
+): TaskDefinitionDraft {
   validateFamily(req.family);
   const given = req.containerDefinitions;
   validateContainerIdentities(given);
@@ -112,7 +119,11 @@ export function buildTaskDefinition(req: RegisterTaskDefinitionRequest, ctx: Reg
 }
 
 /** The draft as revision `revision` of its family. */
-export function withRevision(draft: TaskDefinitionDraft, scope: Scope, revision: number): TaskDefinitionRecord {
+export function withRevision(
+  draft: TaskDefinitionDraft,
+  scope: Scope,
+  revision: number,
+): TaskDefinitionRecord {
   return { ...draft, taskDefinitionArn: taskDefinitionArn(scope, draft.family, revision), revision };
 }
 

@@ -16,8 +16,11 @@ export type CompatibilityInput = FargateCheckInput & { requiresCompatibilities?:
 
 /** Why the definition cannot run on external instances, or undefined when it can. */
 export function externalIncompatibility(def: CompatibilityInput): string | undefined {
-  if (effectiveNetworkMode(def.networkMode) === 'awsvpc') return "networkMode 'awsvpc' is not supported on external instances";
-  const v = (def.volumes ?? []).find((x) => x.efsVolumeConfiguration || x.fsxWindowsFileServerVolumeConfiguration);
+  if (effectiveNetworkMode(def.networkMode) === 'awsvpc')
+    return "networkMode 'awsvpc' is not supported on external instances";
+  const v = (def.volumes ?? []).find(
+    (x) => x.efsVolumeConfiguration || x.fsxWindowsFileServerVolumeConfiguration,
+  );
   if (v) return `volume '${v.name ?? ''}' uses EFS or FSx, which external instances do not support`;
   return undefined;
 }

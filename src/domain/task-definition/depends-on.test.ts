@@ -23,14 +23,16 @@ describe('validateDependsOn', () => {
   });
   it('rejects a dependency on an unknown container', () => {
     assertEcsError(
-      () => validateDependsOn([container('app', { dependsOn: [{ containerName: 'db', condition: 'START' }] })]),
+      () =>
+        validateDependsOn([container('app', { dependsOn: [{ containerName: 'db', condition: 'START' }] })]),
       'ClientException',
       /container 'app' on 'db': no container named 'db'/,
     );
   });
   it('rejects a dependency on itself', () => {
     assertEcsError(
-      () => validateDependsOn([container('app', { dependsOn: [{ containerName: 'app', condition: 'START' }] })]),
+      () =>
+        validateDependsOn([container('app', { dependsOn: [{ containerName: 'app', condition: 'START' }] })]),
       'ClientException',
       /cannot depend on itself/,
     );
@@ -39,7 +41,11 @@ describe('validateDependsOn', () => {
     it(`rejects ${condition} on an essential container, explicit or by default`, () => {
       for (const target of [container('db'), container('db', { essential: true })]) {
         assertEcsError(
-          () => validateDependsOn([target, container('app', { dependsOn: [{ containerName: 'db', condition }] })]),
+          () =>
+            validateDependsOn([
+              target,
+              container('app', { dependsOn: [{ containerName: 'db', condition }] }),
+            ]),
           'ClientException',
           new RegExp(`condition ${condition} is not allowed on an essential container`),
         );
@@ -48,7 +54,11 @@ describe('validateDependsOn', () => {
   }
   it('rejects HEALTHY on a container without a health check', () => {
     assertEcsError(
-      () => validateDependsOn([container('db'), container('app', { dependsOn: [{ containerName: 'db', condition: 'HEALTHY' }] })]),
+      () =>
+        validateDependsOn([
+          container('db'),
+          container('app', { dependsOn: [{ containerName: 'db', condition: 'HEALTHY' }] }),
+        ]),
       'ClientException',
       /HEALTHY requires 'db' to have a healthCheck/,
     );
@@ -58,7 +68,9 @@ describe('validateDependsOn', () => {
       () =>
         validateDependsOn([
           container('db'),
-          container('app', { dependsOn: [{ containerName: 'db', condition: 'READY' as ContainerCondition }] }),
+          container('app', {
+            dependsOn: [{ containerName: 'db', condition: 'READY' as ContainerCondition }],
+          }),
         ]),
       'ClientException',
       /condition 'READY' must be one of START, COMPLETE, SUCCESS, HEALTHY/,
@@ -82,14 +94,23 @@ describe('findCycle', () => {
   it('finds none in a diamond', () => {
     const dep = (n: string) => ({ containerName: n, condition: 'START' as const });
     assert.equal(
-      findCycle([container('a', { dependsOn: [dep('b'), dep('c')] }), container('b', { dependsOn: [dep('d')] }), container('c', { dependsOn: [dep('d')] }), container('d')]),
+      findCycle([
+        container('a', { dependsOn: [dep('b'), dep('c')] }),
+        container('b', { dependsOn: [dep('d')] }),
+        container('c', { dependsOn: [dep('d')] }),
+        container('d'),
+      ]),
       undefined,
     );
   });
   it('finds a cycle reached from outside it', () => {
     const dep = (n: string) => ({ containerName: n, condition: 'START' as const });
     assert.deepEqual(
-      findCycle([container('x', { dependsOn: [dep('y')] }), container('y', { dependsOn: [dep('z')] }), container('z', { dependsOn: [dep('y')] })]),
+      findCycle([
+        container('x', { dependsOn: [dep('y')] }),
+        container('y', { dependsOn: [dep('z')] }),
+        container('z', { dependsOn: [dep('y')] }),
+      ]),
       ['y', 'z', 'y'],
     );
   });

@@ -5,7 +5,12 @@
 import type { ContainerCondition, ContainerDefinition } from '../../generated/ecs/types.js';
 import { clientError } from '../errors.js';
 
-export const CONTAINER_CONDITIONS: readonly ContainerCondition[] = ['START', 'COMPLETE', 'SUCCESS', 'HEALTHY'];
+export const CONTAINER_CONDITIONS: readonly ContainerCondition[] = [
+  'START',
+  'COMPLETE',
+  'SUCCESS',
+  'HEALTHY',
+];
 
 /** Throws ClientException naming the container, the dependency and the rule it breaks. */
 export function validateDependsOn(containers: readonly ContainerDefinition[]): void {
@@ -16,10 +21,13 @@ export function validateDependsOn(containers: readonly ContainerDefinition[]): v
       const target = byName.get(dep.containerName);
       const what = `Invalid dependsOn in container '${name}' on '${dep.containerName}'`;
       if (!CONTAINER_CONDITIONS.includes(dep.condition)) {
-        throw clientError(`${what}: condition '${dep.condition}' must be one of ${CONTAINER_CONDITIONS.join(', ')}.`);
+        throw clientError(
+          `${what}: condition '${dep.condition}' must be one of ${CONTAINER_CONDITIONS.join(', ')}.`,
+        );
       }
       if (dep.containerName === name) throw clientError(`${what}: a container cannot depend on itself.`);
-      if (!target) throw clientError(`${what}: no container named '${dep.containerName}' in this task definition.`);
+      if (!target)
+        throw clientError(`${what}: no container named '${dep.containerName}' in this task definition.`);
       if ((dep.condition === 'COMPLETE' || dep.condition === 'SUCCESS') && target.essential !== false) {
         throw clientError(
           `${what}: condition ${dep.condition} is not allowed on an essential container; ` +
@@ -27,17 +35,22 @@ export function validateDependsOn(containers: readonly ContainerDefinition[]): v
         );
       }
       if (dep.condition === 'HEALTHY' && target.healthCheck === undefined) {
-        throw clientError(`${what}: condition HEALTHY requires '${dep.containerName}' to have a healthCheck.`);
+        throw clientError(
+          `${what}: condition HEALTHY requires '${dep.containerName}' to have a healthCheck.`,
+        );
       }
     }
   }
   const cycle = findCycle(containers);
-  if (cycle) throw clientError(`Invalid dependsOn: containers form a dependency cycle: ${cycle.join(' -> ')}.`);
+  if (cycle)
+    throw clientError(`Invalid dependsOn: containers form a dependency cycle: ${cycle.join(' -> ')}.`);
 }
 
 /** A dependency cycle as a closed path of container names (first = last), or undefined. */
 export function findCycle(containers: readonly ContainerDefinition[]): string[] | undefined {
-  const edges = new Map(containers.map((c) => [c.name ?? '', (c.dependsOn ?? []).map((d) => d.containerName)]));
+  const edges = new Map(
+    containers.map((c) => [c.name ?? '', (c.dependsOn ?? []).map((d) => d.containerName)]),
+  );
   const state = new Map<string, 'visiting' | 'done'>();
   const path: string[] = [];
   const visit = (n: string): string[] | undefined => {

@@ -38,12 +38,28 @@ describe('validateForFargate', () => {
     validateForFargate(ok());
   });
   it('requires awsvpc', () => {
-    assertEcsError(() => validateForFargate(ok({ networkMode: 'bridge' })), 'ClientException', /only supports network mode 'awsvpc'/);
-    assertEcsError(() => validateForFargate(ok({ networkMode: undefined })), 'ClientException', /'awsvpc'.*not set/);
+    assertEcsError(
+      () => validateForFargate(ok({ networkMode: 'bridge' })),
+      'ClientException',
+      /only supports network mode 'awsvpc'/,
+    );
+    assertEcsError(
+      () => validateForFargate(ok({ networkMode: undefined })),
+      'ClientException',
+      /'awsvpc'.*not set/,
+    );
   });
   it('requires task cpu and memory', () => {
-    assertEcsError(() => validateForFargate(ok({ cpuUnits: undefined })), 'ClientException', /'cpu' be defined at the task level/);
-    assertEcsError(() => validateForFargate(ok({ memoryMiB: undefined })), 'ClientException', /'memory' be defined at the task level/);
+    assertEcsError(
+      () => validateForFargate(ok({ cpuUnits: undefined })),
+      'ClientException',
+      /'cpu' be defined at the task level/,
+    );
+    assertEcsError(
+      () => validateForFargate(ok({ memoryMiB: undefined })),
+      'ClientException',
+      /'memory' be defined at the task level/,
+    );
   });
   it('rejects sizes outside the table, saying what is allowed', () => {
     assertEcsError(
@@ -56,11 +72,18 @@ describe('validateForFargate', () => {
       'ClientException',
       /2048-8192 in steps of 1024/,
     );
-    assertEcsError(() => validateForFargate(ok({ cpuUnits: 384, memoryMiB: 1024 })), 'ClientException', /Valid cpu values are 256, 512/);
+    assertEcsError(
+      () => validateForFargate(ok({ cpuUnits: 384, memoryMiB: 1024 })),
+      'ClientException',
+      /Valid cpu values are 256, 512/,
+    );
   });
   it('rejects placement constraints', () => {
     assertEcsError(
-      () => validateForFargate(ok({ placementConstraints: [{ type: 'memberOf', expression: 'attribute:x == y' }] })),
+      () =>
+        validateForFargate(
+          ok({ placementConstraints: [{ type: 'memberOf', expression: 'attribute:x == y' }] }),
+        ),
       'ClientException',
       /placement constraints/,
     );
@@ -76,11 +99,21 @@ describe('validateForFargate', () => {
   it('rejects host ports other than the container port', () => {
     assertEcsError(
       () =>
-        validateForFargate(ok({ containerDefinitions: [container('web', { portMappings: [{ containerPort: 80, hostPort: 8080 }] })] })),
+        validateForFargate(
+          ok({
+            containerDefinitions: [
+              container('web', { portMappings: [{ containerPort: 80, hostPort: 8080 }] }),
+            ],
+          }),
+        ),
       'ClientException',
       /container 'web' maps containerPort 80 to hostPort 8080/,
     );
-    validateForFargate(ok({ containerDefinitions: [container('web', { portMappings: [{ containerPort: 80, hostPort: 80 }] })] }));
+    validateForFargate(
+      ok({
+        containerDefinitions: [container('web', { portMappings: [{ containerPort: 80, hostPort: 80 }] })],
+      }),
+    );
   });
   it('rejects host volumes with a sourcePath but allows bind mounts without one', () => {
     assertEcsError(
@@ -92,7 +125,8 @@ describe('validateForFargate', () => {
   });
   it('rejects Docker volumes', () => {
     assertEcsError(
-      () => validateForFargate(ok({ volumes: [{ name: 'dv', dockerVolumeConfiguration: { driver: 'local' } }] })),
+      () =>
+        validateForFargate(ok({ volumes: [{ name: 'dv', dockerVolumeConfiguration: { driver: 'local' } }] })),
       'ClientException',
       /Docker volumes: volume 'dv'/,
     );

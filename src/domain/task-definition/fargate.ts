@@ -56,10 +56,14 @@ export type FargateCheckInput = Pick<
 /** Throws ClientException on the first rule that keeps the definition off Fargate. */
 export function validateForFargate(def: FargateCheckInput): void {
   if (def.networkMode !== 'awsvpc') {
-    throw clientError(`Fargate only supports network mode 'awsvpc'; networkMode is '${def.networkMode ?? '(not set)'}'.`);
+    throw clientError(
+      `Fargate only supports network mode 'awsvpc'; networkMode is '${def.networkMode ?? '(not set)'}'.`,
+    );
   }
-  if (def.cpuUnits === undefined) throw clientError("Fargate requires that 'cpu' be defined at the task level.");
-  if (def.memoryMiB === undefined) throw clientError("Fargate requires that 'memory' be defined at the task level.");
+  if (def.cpuUnits === undefined)
+    throw clientError("Fargate requires that 'cpu' be defined at the task level.");
+  if (def.memoryMiB === undefined)
+    throw clientError("Fargate requires that 'memory' be defined at the task level.");
   if (!isValidFargateSize(def.cpuUnits, def.memoryMiB)) {
     throw clientError(
       `No Fargate configuration exists for given values: ${def.cpuUnits} CPU, ${def.memoryMiB} memory. ` +
@@ -67,10 +71,14 @@ export function validateForFargate(def: FargateCheckInput): void {
     );
   }
   if (def.placementConstraints && def.placementConstraints.length > 0) {
-    throw clientError('Fargate does not support task placement constraints (placementConstraints must be empty).');
+    throw clientError(
+      'Fargate does not support task placement constraints (placementConstraints must be empty).',
+    );
   }
-  if (def.pidMode === 'host') throw clientError("Fargate does not support pidMode 'host'; only 'task' is supported.");
-  if (def.ipcMode !== undefined) throw clientError(`Fargate does not support ipcMode (got '${def.ipcMode}').`);
+  if (def.pidMode === 'host')
+    throw clientError("Fargate does not support pidMode 'host'; only 'task' is supported.");
+  if (def.ipcMode !== undefined)
+    throw clientError(`Fargate does not support ipcMode (got '${def.ipcMode}').`);
   for (const v of def.volumes ?? []) {
     if (v.host?.sourcePath !== undefined) {
       throw clientError(`Fargate does not support host volumes with a sourcePath: volume '${v.name ?? ''}'.`);
@@ -84,7 +92,9 @@ export function validateForFargate(def: FargateCheckInput): void {
   for (const c of def.containerDefinitions) {
     const name = c.name ?? '';
     if (c.privileged === true) {
-      throw clientError(`Fargate does not support privileged containers: container '${name}' has privileged=true.`);
+      throw clientError(
+        `Fargate does not support privileged containers: container '${name}' has privileged=true.`,
+      );
     }
     for (const pm of c.portMappings ?? []) {
       if (pm.hostPort !== undefined && pm.containerPort !== undefined && pm.hostPort !== pm.containerPort) {

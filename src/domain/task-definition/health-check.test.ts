@@ -37,8 +37,20 @@ describe('normalizeHealthCheck', () => {
     });
   }
   it('requires the CMD or CMD-SHELL form with a program', () => {
-    assertEcsError(() => normalizeHealthCheck('web', { command: [] }), 'ClientException', /must start with 'CMD' or 'CMD-SHELL'/);
-    assertEcsError(() => normalizeHealthCheck('web', { command: ['curl', 'x'] }), 'ClientException', /'CMD' or 'CMD-SHELL'/);
-    assertEcsError(() => normalizeHealthCheck('web', { command: ['CMD'] }), 'ClientException', /no program to run/);
+    assertEcsError(
+      () => normalizeHealthCheck('web', { command: [] }),
+      'ClientException',
+      /must start with 'CMD' or 'CMD-SHELL'/,
+    );
+    assertEcsError(
+      () => normalizeHealthCheck('web', { command: ['curl', 'x'] }),
+      'ClientException',
+      /'CMD' or 'CMD-SHELL'/,
+    );
+    assertEcsError(
+      () => normalizeHealthCheck('web', { command: ['CMD'] }),
+      'ClientException',
+      /no program to run/,
+    );
   });
 });

@@ -30,7 +30,9 @@ export function normalizeHealthCheck(container: string, hc: HealthCheck): Health
     );
   }
   if (command.length < 2) {
-    throw clientError(`Invalid healthCheck for container '${container}': command has no program to run after '${command[0]}'.`);
+    throw clientError(
+      `Invalid healthCheck for container '${container}': command has no program to run after '${command[0]}'.`,
+    );
   }
   const out: HealthCheck = { ...hc };
   for (const b of HEALTH_CHECK_BOUNDS) {

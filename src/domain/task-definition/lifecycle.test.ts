@@ -2,12 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { TaskDefinitionStatus } from '../../generated/ecs/types.js';
 import type { TaskDefinitionRecord } from '../records.js';
-import {
-  DELETE_FAILURE_ACTIVE,
-  deletionRequested,
-  deregistered,
-  familyStatus,
-} from './lifecycle.js';
+import { DELETE_FAILURE_ACTIVE, deletionRequested, deregistered, familyStatus } from './lifecycle.js';
 import { assertEcsError } from './test-support.js';
 
 const td = (status: TaskDefinitionStatus): TaskDefinitionRecord => ({
@@ -35,7 +30,11 @@ describe('deregistered', () => {
     assert.equal(deregistered(inactive, NOW), inactive);
   });
   it('refuses a revision being deleted', () => {
-    assertEcsError(() => deregistered(td('DELETE_IN_PROGRESS'), NOW), 'ClientException', /in the process of being deleted/);
+    assertEcsError(
+      () => deregistered(td('DELETE_IN_PROGRESS'), NOW),
+      'ClientException',
+      /in the process of being deleted/,
+    );
   });
 });
 

@@ -60,7 +60,9 @@ export function deletionRequested(
  * A family is ACTIVE while any revision is ACTIVE and INACTIVE while it has revisions but none
  * ACTIVE (DELETE_IN_PROGRESS ones keep the family listed); with no revisions left it is not listed.
  */
-export function familyStatus(statuses: Iterable<TaskDefinitionStatus | undefined>): 'ACTIVE' | 'INACTIVE' | undefined {
+export function familyStatus(
+  statuses: Iterable<TaskDefinitionStatus | undefined>,
+): 'ACTIVE' | 'INACTIVE' | undefined {
   let any = false;
   for (const s of statuses) {
     if ((s ?? 'ACTIVE') === 'ACTIVE') return 'ACTIVE';

@@ -44,7 +44,9 @@ export function normalizePortMappings(
   const effective = effectiveNetworkMode(mode);
   const mappings = container.portMappings ?? [];
   if (effective === 'none' && mappings.length > 0) {
-    throw clientError(`Port mappings are not supported when networkMode=none: container '${name}' has ${mappings.length}.`);
+    throw clientError(
+      `Port mappings are not supported when networkMode=none: container '${name}' has ${mappings.length}.`,
+    );
   }
   return mappings.map((pm) => {
     const out: PortMapping = { ...pm, protocol: pm.protocol ?? 'tcp' };
@@ -110,25 +112,37 @@ export function checkHostPortConflicts(containers: readonly ContainerDefinition[
 }
 
 /** Links and hostname depend on Docker's per-container networking, which only some modes give. */
-export function validateNetworkFeatures(containers: readonly ContainerDefinition[], mode: NetworkMode | undefined): void {
+export function validateNetworkFeatures(
+  containers: readonly ContainerDefinition[],
+  mode: NetworkMode | undefined,
+): void {
   const effective = effectiveNetworkMode(mode);
   const names = new Set(containers.map((c) => c.name));
   for (const c of containers) {
     const name = c.name ?? '';
     if (c.links !== undefined && c.links.length > 0) {
       if (effective !== 'bridge') {
-        throw clientError(`Links are not supported when networkMode=${effective}: container '${name}' has links.`);
+        throw clientError(
+          `Links are not supported when networkMode=${effective}: container '${name}' has links.`,
+        );
       }
       for (const link of c.links) {
         const target = link.split(':')[0] ?? '';
-        if (target === name) throw clientError(`Invalid link '${link}' in container '${name}': a container cannot link to itself.`);
+        if (target === name)
+          throw clientError(
+            `Invalid link '${link}' in container '${name}': a container cannot link to itself.`,
+          );
         if (!names.has(target)) {
-          throw clientError(`Invalid link '${link}' in container '${name}': no container named '${target}' in this task definition.`);
+          throw clientError(
+            `Invalid link '${link}' in container '${name}': no container named '${target}' in this task definition.`,
+          );
         }
       }
     }
     if (c.hostname !== undefined && effective === 'awsvpc') {
-      throw clientError(`The hostname parameter is not supported when networkMode=awsvpc: container '${name}'.`);
+      throw clientError(
+        `The hostname parameter is not supported when networkMode=awsvpc: container '${name}'.`,
+      );
     }
   }
 }

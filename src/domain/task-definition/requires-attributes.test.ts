@@ -3,17 +3,22 @@ import { describe, it } from 'node:test';
 import { computeRequiresAttributes } from './requires-attributes.js';
 import { container } from './test-support.js';
 
-const names = (...args: Parameters<typeof computeRequiresAttributes>) => computeRequiresAttributes(...args).map((a) => a.name);
+const names = (...args: Parameters<typeof computeRequiresAttributes>) =>
+  computeRequiresAttributes(...args).map((a) => a.name);
 
 describe('computeRequiresAttributes', () => {
   it('requires nothing for a plain container', () => {
     assert.deepEqual(computeRequiresAttributes({ containerDefinitions: [container('a')] }), []);
   });
   it('requires task-eni for awsvpc and task-iam-role for a task role', () => {
-    assert.deepEqual(names({ networkMode: 'awsvpc', taskRoleArn: 'arn:aws:iam::1:role/r', containerDefinitions: [container('a')] }), [
-      'ecs.capability.task-eni',
-      'com.amazonaws.ecs.capability.task-iam-role',
-    ]);
+    assert.deepEqual(
+      names({
+        networkMode: 'awsvpc',
+        taskRoleArn: 'arn:aws:iam::1:role/r',
+        containerDefinitions: [container('a')],
+      }),
+      ['ecs.capability.task-eni', 'com.amazonaws.ecs.capability.task-iam-role'],
+    );
     assert.deepEqual(names({ networkMode: 'bridge', containerDefinitions: [container('a')] }), []);
   });
   it('requires health-check and ordering capabilities', () => {
@@ -29,14 +34,25 @@ describe('computeRequiresAttributes', () => {
   });
   it('requires the log driver and Docker API 1.18 for logConfiguration, once each', () => {
     const log = { logConfiguration: { logDriver: 'json-file' as const } };
-    assert.deepEqual(names({ containerDefinitions: [container('a', log), container('b', { ...log, dockerLabels: { x: 'y' } })] }), [
-      'com.amazonaws.ecs.capability.logging-driver.json-file',
-      'com.amazonaws.ecs.capability.docker-remote-api.1.18',
-    ]);
+    assert.deepEqual(
+      names({
+        containerDefinitions: [container('a', log), container('b', { ...log, dockerLabels: { x: 'y' } })],
+      }),
+      [
+        'com.amazonaws.ecs.capability.logging-driver.json-file',
+        'com.amazonaws.ecs.capability.docker-remote-api.1.18',
+      ],
+    );
   });
   it('requires execution-role-awslogs only with an execution role and awslogs', () => {
-    const c = container('a', { logConfiguration: { logDriver: 'awslogs', options: { 'awslogs-group': 'g' } } });
-    assert.ok(names({ executionRoleArn: 'arn:aws:iam::1:role/x', containerDefinitions: [c] }).includes('ecs.capability.execution-role-awslogs'));
+    const c = container('a', {
+      logConfiguration: { logDriver: 'awslogs', options: { 'awslogs-group': 'g' } },
+    });
+    assert.ok(
+      names({ executionRoleArn: 'arn:aws:iam::1:role/x', containerDefinitions: [c] }).includes(
+        'ecs.capability.execution-role-awslogs',
+      ),
+    );
     assert.ok(!names({ containerDefinitions: [c] }).includes('ecs.capability.execution-role-awslogs'));
   });
   it('maps secrets by their source service', () => {
@@ -51,7 +67,10 @@ describe('computeRequiresAttributes', () => {
           }),
         ],
       }),
-      ['ecs.capability.secrets.asm.environment-variables', 'ecs.capability.secrets.ssm.environment-variables'],
+      [
+        'ecs.capability.secrets.asm.environment-variables',
+        'ecs.capability.secrets.ssm.environment-variables',
+      ],
     );
   });
   it('covers ulimits, init process, private registries, env files and firelens', () => {
@@ -77,8 +96,9 @@ describe('computeRequiresAttributes', () => {
     );
   });
   it('answers attributes as bare names, like ECS', () => {
-    assert.deepEqual(computeRequiresAttributes({ networkMode: 'awsvpc', containerDefinitions: [container('a')] }), [
-      { name: 'ecs.capability.task-eni' },
-    ]);
+    assert.deepEqual(
+      computeRequiresAttributes({ networkMode: 'awsvpc', containerDefinitions: [container('a')] }),
+      [{ name: 'ecs.capability.task-eni' }],
+    );
   });
 });

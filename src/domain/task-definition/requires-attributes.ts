@@ -36,12 +36,14 @@ function containerNeeds(c: ContainerDefinition, executionRole: boolean, add: (na
   if (c.logConfiguration) {
     add(`com.amazonaws.ecs.capability.logging-driver.${c.logConfiguration.logDriver}`);
     add(`${DOCKER_API}1.18`);
-    if (executionRole && c.logConfiguration.logDriver === 'awslogs') add('ecs.capability.execution-role-awslogs');
+    if (executionRole && c.logConfiguration.logDriver === 'awslogs')
+      add('ecs.capability.execution-role-awslogs');
   }
   if (c.dockerLabels && Object.keys(c.dockerLabels).length > 0) add(`${DOCKER_API}1.18`);
   if (c.ulimits && c.ulimits.length > 0) add(`${DOCKER_API}1.18`);
   if (c.linuxParameters?.initProcessEnabled === true) add(`${DOCKER_API}1.25`);
-  if (c.repositoryCredentials) add('com.amazonaws.ecs.capability.private-registry-authentication.secretsmanager');
+  if (c.repositoryCredentials)
+    add('com.amazonaws.ecs.capability.private-registry-authentication.secretsmanager');
   for (const s of c.secrets ?? []) {
     // A Secrets Manager ARN names its service; anything else (a parameter name or SSM ARN) is SSM.
     add(

@@ -48,7 +48,11 @@ describe('parseTaskMemory', () => {
   });
   it('rejects fractions of a MiB and unreadable strings', () => {
     assertEcsError(() => parseTaskMemory('0.0001GB'), 'ClientException', /'memory'.*0\.0001GB/);
-    assertEcsError(() => parseTaskMemory('big'), 'ClientException', /Invalid 'memory' setting for task: 'big'/);
+    assertEcsError(
+      () => parseTaskMemory('big'),
+      'ClientException',
+      /Invalid 'memory' setting for task: 'big'/,
+    );
     assertEcsError(() => parseTaskMemory('1.5 MiB'), 'ClientException', /'memory'/);
   });
   it('rejects memory below the 6 MiB minimum', () => {

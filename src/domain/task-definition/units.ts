@@ -68,7 +68,9 @@ export function parseTaskMemory(value: string): number {
     );
   }
   if (mib < MIN_MEMORY_MIB) {
-    throw clientError(`Invalid 'memory' setting for task: ${mib} MiB is below the minimum of ${MIN_MEMORY_MIB} MiB.`);
+    throw clientError(
+      `Invalid 'memory' setting for task: ${mib} MiB is below the minimum of ${MIN_MEMORY_MIB} MiB.`,
+    );
   }
   return mib;
 }

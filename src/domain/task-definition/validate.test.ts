@@ -17,7 +17,11 @@ describe('validateFamily', () => {
   });
   it('rejects other characters, empty and too long names', () => {
     for (const bad of ['', 'web app', 'web:1', 'a/b', 'é', 'f'.repeat(256)]) {
-      assertEcsError(() => validateFamily(bad), 'ClientException', /Family '.*' is invalid: up to 255 letters/);
+      assertEcsError(
+        () => validateFamily(bad),
+        'ClientException',
+        /Family '.*' is invalid: up to 255 letters/,
+      );
     }
   });
 });
@@ -28,7 +32,11 @@ describe('validateContainerIdentities', () => {
     validateContainerIdentities(Array.from({ length: 10 }, (_, i) => container(`c${i}`)));
   });
   it('rejects no containers and more than 10', () => {
-    assertEcsError(() => validateContainerIdentities([]), 'ClientException', /Container list cannot be empty/);
+    assertEcsError(
+      () => validateContainerIdentities([]),
+      'ClientException',
+      /Container list cannot be empty/,
+    );
     assertEcsError(
       () => validateContainerIdentities(Array.from({ length: 11 }, (_, i) => container(`c${i}`))),
       'ClientException',
@@ -36,18 +44,42 @@ describe('validateContainerIdentities', () => {
     );
   });
   it('requires a name of the name alphabet, unique in the task', () => {
-    assertEcsError(() => validateContainerIdentities([{ image: 'x', memory: 8 }]), 'ClientException', /Container\.name should not be null or empty/);
-    assertEcsError(() => validateContainerIdentities([container('my app')]), 'ClientException', /Container name 'my app' is invalid/);
-    assertEcsError(() => validateContainerIdentities([container('a'), container('a')]), 'ClientException', /Duplicate container name 'a'/);
+    assertEcsError(
+      () => validateContainerIdentities([{ image: 'x', memory: 8 }]),
+      'ClientException',
+      /Container\.name should not be null or empty/,
+    );
+    assertEcsError(
+      () => validateContainerIdentities([container('my app')]),
+      'ClientException',
+      /Container name 'my app' is invalid/,
+    );
+    assertEcsError(
+      () => validateContainerIdentities([container('a'), container('a')]),
+      'ClientException',
+      /Duplicate container name 'a'/,
+    );
   });
   it('requires an image', () => {
-    assertEcsError(() => validateContainerIdentities([{ name: 'a', memory: 8 }]), 'ClientException', /Container\.image should not be null or empty \(container 'a'\)/);
-    assertEcsError(() => validateContainerIdentities([container('a', { image: ' ' })]), 'ClientException', /Container\.image/);
+    assertEcsError(
+      () => validateContainerIdentities([{ name: 'a', memory: 8 }]),
+      'ClientException',
+      /Container\.image should not be null or empty \(container 'a'\)/,
+    );
+    assertEcsError(
+      () => validateContainerIdentities([container('a', { image: ' ' })]),
+      'ClientException',
+      /Container\.image/,
+    );
   });
   it('requires at least one essential container (essential defaults to true)', () => {
     validateContainerIdentities([container('a', { essential: false }), container('b')]);
     assertEcsError(
-      () => validateContainerIdentities([container('a', { essential: false }), container('b', { essential: false })]),
+      () =>
+        validateContainerIdentities([
+          container('a', { essential: false }),
+          container('b', { essential: false }),
+        ]),
       'ClientException',
       /At least one essential container/,
     );
@@ -56,7 +88,10 @@ describe('validateContainerIdentities', () => {
 
 describe('validateContainerMemory', () => {
   it('without task memory, needs memory or memoryReservation per container', () => {
-    validateContainerMemory([container('a', { memory: 64 }), container('b', { memory: undefined, memoryReservation: 32 })], undefined);
+    validateContainerMemory(
+      [container('a', { memory: 64 }), container('b', { memory: undefined, memoryReservation: 32 })],
+      undefined,
+    );
     assertEcsError(
       () => validateContainerMemory([container('a', { memory: undefined })], undefined),
       'ClientException',
@@ -77,7 +112,11 @@ describe('validateContainerMemory', () => {
   });
   it('rejects memory and memoryReservation below 6 MiB', () => {
     validateContainerMemory([container('a', { memory: 6 })], undefined);
-    assertEcsError(() => validateContainerMemory([container('a', { memory: 5 })], undefined), 'ClientException', /'memory' must be at least 6 MiB; got 5/);
+    assertEcsError(
+      () => validateContainerMemory([container('a', { memory: 5 })], undefined),
+      'ClientException',
+      /'memory' must be at least 6 MiB; got 5/,
+    );
     assertEcsError(
       () => validateContainerMemory([container('a', { memory: undefined, memoryReservation: 4 })], undefined),
       'ClientException',
@@ -92,11 +131,20 @@ describe('validateContainerMemory', () => {
     );
   });
   it('rejects reservations adding up to more than the task memory', () => {
-    validateContainerMemory([container('a', { memory: undefined, memoryReservation: 256 }), container('b', { memory: undefined, memoryReservation: 256 })], 512);
+    validateContainerMemory(
+      [
+        container('a', { memory: undefined, memoryReservation: 256 }),
+        container('b', { memory: undefined, memoryReservation: 256 }),
+      ],
+      512,
+    );
     assertEcsError(
       () =>
         validateContainerMemory(
-          [container('a', { memory: undefined, memoryReservation: 300 }), container('b', { memory: undefined, memoryReservation: 300 })],
+          [
+            container('a', { memory: undefined, memoryReservation: 300 }),
+            container('b', { memory: undefined, memoryReservation: 300 }),
+          ],
           512,
         ),
       'ClientException',
@@ -118,24 +166,41 @@ describe('validateContainerCpu', () => {
     );
   });
   it('rejects negative cpu', () => {
-    assertEcsError(() => validateContainerCpu([container('a', { cpu: -1 })], undefined), 'ClientException', /container 'a'\. 'cpu' must be 0 or more/);
+    assertEcsError(
+      () => validateContainerCpu([container('a', { cpu: -1 })], undefined),
+      'ClientException',
+      /container 'a'\. 'cpu' must be 0 or more/,
+    );
   });
 });
 
 describe('validatePlacementConstraints', () => {
   it('accepts up to 10 memberOf constraints', () => {
-    validatePlacementConstraints(Array.from({ length: 10 }, () => ({ type: 'memberOf' as const, expression: 'attribute:a == b' })));
+    validatePlacementConstraints(
+      Array.from({ length: 10 }, () => ({ type: 'memberOf' as const, expression: 'attribute:a == b' })),
+    );
   });
   it('rejects more than 10', () => {
     assertEcsError(
-      () => validatePlacementConstraints(Array.from({ length: 11 }, () => ({ type: 'memberOf' as const, expression: 'x exists' }))),
+      () =>
+        validatePlacementConstraints(
+          Array.from({ length: 11 }, () => ({ type: 'memberOf' as const, expression: 'x exists' })),
+        ),
       'ClientException',
       /at most 10 per task definition; got 11/,
     );
   });
   it('requires a memberOf type and an expression of at most 2000 characters', () => {
-    assertEcsError(() => validatePlacementConstraints([{ expression: 'x' }]), 'ClientException', /placementConstraints\[0\]\.type must be 'memberOf'/);
-    assertEcsError(() => validatePlacementConstraints([{ type: 'memberOf' }]), 'ClientException', /placementConstraints\[0\]\.expression is required/);
+    assertEcsError(
+      () => validatePlacementConstraints([{ expression: 'x' }]),
+      'ClientException',
+      /placementConstraints\[0\]\.type must be 'memberOf'/,
+    );
+    assertEcsError(
+      () => validatePlacementConstraints([{ type: 'memberOf' }]),
+      'ClientException',
+      /placementConstraints\[0\]\.expression is required/,
+    );
     assertEcsError(
       () => validatePlacementConstraints([{ type: 'memberOf', expression: 'x'.repeat(2001) }]),
       'ClientException',
@@ -150,7 +215,11 @@ describe('validateEphemeralStorage', () => {
     validateEphemeralStorage({ sizeInGiB: 200 });
   });
   it('rejects sizes outside 21-200', () => {
-    assertEcsError(() => validateEphemeralStorage({ sizeInGiB: 20 }), 'ClientException', /sizeInGiB must be between 21 and 200; got 20/);
+    assertEcsError(
+      () => validateEphemeralStorage({ sizeInGiB: 20 }),
+      'ClientException',
+      /sizeInGiB must be between 21 and 200; got 20/,
+    );
     assertEcsError(() => validateEphemeralStorage({ sizeInGiB: 201 }), 'ClientException', /got 201/);
   });
 });

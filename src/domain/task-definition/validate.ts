@@ -13,7 +13,8 @@ import { MIN_MEMORY_MIB } from './units.js';
 
 /** The name alphabet of task definition families, container names and volume names. */
 export const NAME_PATTERN = /^[A-Za-z0-9_-]{1,255}$/;
-export const NAME_RULE = 'up to 255 letters (uppercase and lowercase), numbers, underscores, and hyphens are allowed.';
+export const NAME_RULE =
+  'up to 255 letters (uppercase and lowercase), numbers, underscores, and hyphens are allowed.';
 
 export const MAX_CONTAINERS = 10;
 export const MAX_PLACEMENT_CONSTRAINTS = 10;
@@ -27,15 +28,22 @@ export function validateFamily(family: string): void {
 
 /** Count, names, images and essential flags. */
 export function validateContainerIdentities(containers: readonly ContainerDefinition[]): void {
-  if (containers.length === 0) throw clientError('Container list cannot be empty: containerDefinitions needs at least one container.');
+  if (containers.length === 0)
+    throw clientError('Container list cannot be empty: containerDefinitions needs at least one container.');
   if (containers.length > MAX_CONTAINERS) {
-    throw clientError(`Too many containers: a task definition can have at most ${MAX_CONTAINERS}; got ${containers.length}.`);
+    throw clientError(
+      `Too many containers: a task definition can have at most ${MAX_CONTAINERS}; got ${containers.length}.`,
+    );
   }
   const names = new Set<string>();
   for (const [i, c] of containers.entries()) {
-    if (c.name === undefined || c.name === '') throw clientError(`Container.name should not be null or empty (containerDefinitions[${i}]).`);
+    if (c.name === undefined || c.name === '')
+      throw clientError(`Container.name should not be null or empty (containerDefinitions[${i}]).`);
     if (!NAME_PATTERN.test(c.name)) throw clientError(`Container name '${c.name}' is invalid: ${NAME_RULE}`);
-    if (names.has(c.name)) throw clientError(`Duplicate container name '${c.name}': container names must be unique in a task definition.`);
+    if (names.has(c.name))
+      throw clientError(
+        `Duplicate container name '${c.name}': container names must be unique in a task definition.`,
+      );
     names.add(c.name);
     if (c.image === undefined || c.image.trim() === '') {
       throw clientError(`Container.image should not be null or empty (container '${c.name}').`);
@@ -51,18 +59,25 @@ export function validateContainerIdentities(containers: readonly ContainerDefini
  * with one, containers must fit inside it. `memory` (hard limit) may not be below
  * `memoryReservation` (soft limit); ECS accepts them equal.
  */
-export function validateContainerMemory(containers: readonly ContainerDefinition[], taskMemoryMiB: number | undefined): void {
+export function validateContainerMemory(
+  containers: readonly ContainerDefinition[],
+  taskMemoryMiB: number | undefined,
+): void {
   let reserved = 0;
   for (const c of containers) {
     const name = c.name ?? '';
     for (const member of ['memory', 'memoryReservation'] as const) {
       const v = c[member];
       if (v !== undefined && v < MIN_MEMORY_MIB) {
-        throw clientError(`Invalid setting for container '${name}'. '${member}' must be at least ${MIN_MEMORY_MIB} MiB; got ${v}.`);
+        throw clientError(
+          `Invalid setting for container '${name}'. '${member}' must be at least ${MIN_MEMORY_MIB} MiB; got ${v}.`,
+        );
       }
     }
     if (c.memory === undefined && c.memoryReservation === undefined && taskMemoryMiB === undefined) {
-      throw clientError(`Invalid setting for container '${name}'. At least one of 'memory' or 'memoryReservation' must be specified.`);
+      throw clientError(
+        `Invalid setting for container '${name}'. At least one of 'memory' or 'memoryReservation' must be specified.`,
+      );
     }
     if (c.memory !== undefined && c.memoryReservation !== undefined && c.memory < c.memoryReservation) {
       throw clientError(
@@ -83,11 +98,16 @@ export function validateContainerMemory(containers: readonly ContainerDefinition
   }
 }
 
-export function validateContainerCpu(containers: readonly ContainerDefinition[], taskCpuUnits: number | undefined): void {
+export function validateContainerCpu(
+  containers: readonly ContainerDefinition[],
+  taskCpuUnits: number | undefined,
+): void {
   let total = 0;
   for (const c of containers) {
     if (c.cpu !== undefined && c.cpu < 0) {
-      throw clientError(`Invalid setting for container '${c.name ?? ''}'. 'cpu' must be 0 or more; got ${c.cpu}.`);
+      throw clientError(
+        `Invalid setting for container '${c.name ?? ''}'. 'cpu' must be 0 or more; got ${c.cpu}.`,
+      );
     }
     total += c.cpu ?? 0;
   }
@@ -99,14 +119,19 @@ export function validateContainerCpu(containers: readonly ContainerDefinition[],
 }
 
 /** Only `memberOf` is allowed in a task definition; its expression is checked at placement. */
-export function validatePlacementConstraints(constraints: readonly TaskDefinitionPlacementConstraint[]): void {
+export function validatePlacementConstraints(
+  constraints: readonly TaskDefinitionPlacementConstraint[],
+): void {
   if (constraints.length > MAX_PLACEMENT_CONSTRAINTS) {
     throw clientError(
       `Too many placement constraints: at most ${MAX_PLACEMENT_CONSTRAINTS} per task definition; got ${constraints.length}.`,
     );
   }
   for (const [i, pc] of constraints.entries()) {
-    if (pc.type !== 'memberOf') throw clientError(`placementConstraints[${i}].type must be 'memberOf'; got '${pc.type ?? '(not set)'}'.`);
+    if (pc.type !== 'memberOf')
+      throw clientError(
+        `placementConstraints[${i}].type must be 'memberOf'; got '${pc.type ?? '(not set)'}'.`,
+      );
     if (pc.expression === undefined || pc.expression.trim() === '') {
       throw clientError(`placementConstraints[${i}].expression is required for a memberOf constraint.`);
     }
@@ -127,7 +152,10 @@ export function validateEphemeralStorage(storage: EphemeralStorage): void {
   }
 }
 
-export function validateProxyConfiguration(proxy: ProxyConfiguration, containers: readonly ContainerDefinition[]): void {
+export function validateProxyConfiguration(
+  proxy: ProxyConfiguration,
+  containers: readonly ContainerDefinition[],
+): void {
   if (!containers.some((c) => c.name === proxy.containerName)) {
     throw clientError(
       `proxyConfiguration.containerName '${proxy.containerName}' is not a container of this task definition.`,

@@ -396,6 +396,40 @@ export function runStoreConformance(
       );
 
       void it(
+        'lists in reverse key order, paging backwards with startAfter',
+        withStore(async (store) => {
+          const want = Array.from({ length: 12 }, (_, i) => `/r/${String(i).padStart(3, '0')}`);
+          await store.txn(
+            [],
+            want.map((k) => put(k, k)),
+          );
+          await store.txn([], [put('/q/x', 0), put('/s/x', 0)]);
+          const all = (await store.list('/r/', { reverse: true })).map((r) => r.key);
+          assert.deepEqual(all, [...want].reverse());
+          const seen: string[] = [];
+          let startAfter: string | undefined;
+          for (;;) {
+            const page = await store.list(
+              '/r/',
+              startAfter === undefined ? { limit: 5, reverse: true } : { startAfter, limit: 5, reverse: true },
+            );
+            seen.push(...page.map((r) => r.key));
+            if (page.length < 5) break;
+            startAfter = page[page.length - 1]!.key;
+          }
+          assert.deepEqual(seen, [...want].reverse());
+          assert.deepEqual(
+            (await store.list('/r/', { reverse: true, startAfter: '/r/002' })).map((r) => r.key),
+            ['/r/001', '/r/000'],
+          );
+          assert.deepEqual(
+            (await store.list('/r/', { reverse: true, limit: 1 })).map((r) => r.value),
+            ['/r/011'],
+          );
+        }),
+      );
+
+      void it(
         'counts records under a prefix',
         withStore(async (store) => {
           await store.txn([], [put('/c/1', 1), put('/c/2', 2), put('/c/3', 3), put('/cc/1', 1)]);

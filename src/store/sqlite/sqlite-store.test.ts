@@ -141,7 +141,7 @@ void describe('SqliteStore', () => {
       await assert.rejects(openSqliteStore({ path, cacheSize: 1.5 }), /cacheSize/);
       await assert.rejects(
         openSqliteStore({ path, synchronous: 'OFF' as unknown as 'FULL' }),
-        /synchronous must be FULL or NORMAL/,
+        /synchronous must be GROUP, FULL or NORMAL/,
       );
     } finally {
       t.remove();

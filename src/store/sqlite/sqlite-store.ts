@@ -1,9 +1,14 @@
 // The embedded Store backend: one SQLite file in WAL mode, owned by one process.
-// `txn` commits (and, with synchronous=FULL, fsyncs) before its promise resolves, so nothing
-// acknowledged is lost to a SIGKILL or, with FULL, to a power cut. The change feed is the
+// `txn` commits and makes the commit durable before its promise resolves, so nothing
+// acknowledged is lost to a SIGKILL or (GROUP, FULL) to a power cut. GROUP, the default, is a
+// group commit: SQLite commits without syncing, then the WAL is fdatasync'ed on libuv's thread
+// pool and every commit made before that sync started is acknowledged by it. The event loop
+// never blocks on the disk, and concurrent writers share one sync. The change feed is the
 // `changes` table plus in-process fan-out: watchers see the writes made through this object
 // only (single writer; see README.md). Old change rows are compacted at txn time in batches.
 import { mkdirSync } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
+import { Worker } from 'node:worker_threads';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import {
@@ -23,19 +28,29 @@ import { checkTxnSize, freeze } from '../txn-rules.js';
 export interface SqliteStoreOptions {
   /** Database file; its directory is created if missing. */
   path: string;
-  /** FULL (default) survives power loss; NORMAL survives process crashes only, and commits faster. */
-  synchronous?: 'FULL' | 'NORMAL';
+  /**
+   * GROUP (default) and FULL survive power loss; NORMAL survives process crashes only.
+   * FULL syncs inside each commit, blocking the event loop; GROUP syncs off the loop, shared.
+   */
+  synchronous?: 'GROUP' | 'FULL' | 'NORMAL';
   /** How many recent revisions of the change feed watchers can resume from (default 10000). */
   historyRetention?: number;
   /** How long a write waits for another connection's lock before failing (default 5000 ms). */
   busyTimeoutMs?: number;
   /** Parsed records kept in memory, keyed by (key, version) (default 10000; 0 turns the cache off). */
   cacheSize?: number;
+  /**
+   * Checkpoint the WAL from a worker thread every this many ms (default 250) instead of inside
+   * commits; 0 leaves it to SQLite's automatic checkpoints on the calling thread.
+   */
+  checkpointIntervalMs?: number;
 }
 
 const DEFAULT_HISTORY_RETENTION = 10_000;
 const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
 const DEFAULT_CACHE_SIZE = 10_000;
+/** Often enough that the WAL stays a few MB at thousands of writes/s. */
+const DEFAULT_CHECKPOINT_INTERVAL_MS = 250;
 /** Change rows read per step of a watcher's catch-up; above MAX_TXN_OPS so a page always holds a whole revision. */
 const WATCH_PAGE_ROWS = 512;
 
@@ -144,6 +159,13 @@ interface Applied {
   deleted: string[];
 }
 
+interface PendingTxn {
+  compares: readonly Compare[];
+  ops: readonly Op[];
+  resolve: (applied: Applied | undefined) => void;
+  reject: (e: unknown) => void;
+}
+
 export class SqliteStore implements Store {
   readonly backend = 'sqlite';
   private readonly watchers = new Set<WatchEntry>();
@@ -153,12 +175,23 @@ export class SqliteStore implements Store {
   private readonly stmt;
   private readonly listStmts;
   private readonly countStmts;
-  private readonly runTxn: (compares: readonly Compare[], ops: readonly Op[]) => Applied | undefined;
+  /** Runs a batch of logical txns in one SQLite transaction, a savepoint each. */
+  private readonly runBatch: (batch: readonly PendingTxn[]) => (Applied | undefined | Error)[];
+  private pending: PendingTxn[] = [];
+  private flushScheduled = false;
+
+  /** Group commit state (synchronous GROUP): the sync running now, and the one queued after it. */
+  private wal: FileHandle | undefined;
+  /** The thread that checkpoints the WAL (see checkpoint-worker.ts), when there is one. */
+  private checkpointer: Worker | undefined;
+  private syncInFlight: Promise<void> | undefined;
+  private syncQueued: Promise<void> | undefined;
 
   constructor(
     private readonly db: Database.Database,
     private readonly historyRetention: number,
     private readonly cacheSize: number,
+    private readonly groupCommit = false,
   ) {
     // Statements are compiled once; list/count have one variant per (upper bound?, startAfter?)
     // so that each stays a plain range scan on the primary key.
@@ -187,14 +220,27 @@ export class SqliteStore implements Store {
          WHERE revision > @after AND key >= @lo AND key < @hi ORDER BY revision, seq LIMIT @limit`,
       ),
     };
+    // Lists read (key, version) first and fetch a value only when the cache lacks that version:
+    // most reads hit the cache, and copying every row's JSON text out of SQLite is the cost.
     type ListParams = { lo: string; hi?: string; after?: string; limit: number };
-    const list = (where: string) =>
-      db.prepare<ListParams, KvRow>(`${cols} WHERE ${where} ORDER BY key LIMIT @limit`);
+    const list = (where: string, dir: 'ASC' | 'DESC') =>
+      db.prepare<ListParams, { key: string; version: number }>(
+        `SELECT key, version FROM kv WHERE ${where} ORDER BY key ${dir} LIMIT @limit`,
+      );
     this.listStmts = {
-      open: list('key >= @lo'),
-      openAfter: list('key >= @lo AND key > @after'),
-      bounded: list('key >= @lo AND key < @hi'),
-      boundedAfter: list('key >= @lo AND key < @hi AND key > @after'),
+      asc: {
+        open: list('key >= @lo', 'ASC'),
+        openAfter: list('key >= @lo AND key > @after', 'ASC'),
+        bounded: list('key >= @lo AND key < @hi', 'ASC'),
+        boundedAfter: list('key >= @lo AND key < @hi AND key > @after', 'ASC'),
+      },
+      // In reverse order "after" means further down the key order.
+      desc: {
+        open: list('key >= @lo', 'DESC'),
+        openAfter: list('key >= @lo AND key < @after', 'DESC'),
+        bounded: list('key >= @lo AND key < @hi', 'DESC'),
+        boundedAfter: list('key >= @lo AND key < @hi AND key < @after', 'DESC'),
+      },
     };
     this.countStmts = {
       open: db.prepare<{ lo: string }, { n: number }>('SELECT count(*) AS n FROM kv WHERE key >= @lo'),
@@ -202,11 +248,20 @@ export class SqliteStore implements Store {
         'SELECT count(*) AS n FROM kv WHERE key >= @lo AND key < @hi',
       ),
     };
+    // Each logical txn is a savepoint inside the batch's transaction: one that throws (a value
+    // that is not JSON) rolls back alone; the batch commits once, which is most of a write's cost.
+    const one = db.transaction((compares: readonly Compare[], ops: readonly Op[]) => this.apply(compares, ops));
     // BEGIN IMMEDIATE: take the write lock before reading the versions the compares check.
-    const txn = db.transaction((compares: readonly Compare[], ops: readonly Op[]) =>
-      this.apply(compares, ops),
+    const batch = db.transaction((items: readonly PendingTxn[]) =>
+      items.map((t): Applied | undefined | Error => {
+        try {
+          return one(t.compares, t.ops);
+        } catch (e) {
+          return e instanceof Error ? e : new Error(String(e));
+        }
+      }),
     );
-    this.runTxn = (compares, ops) => txn.immediate(compares, ops);
+    this.runBatch = (items) => batch.immediate(items);
   }
 
   async get<T>(key: string): Promise<StoredRecord<T> | undefined> {
@@ -232,7 +287,7 @@ export class SqliteStore implements Store {
     if (limit !== -1 && (!Number.isInteger(limit) || limit < 0)) {
       throw new RangeError(`list limit must be a non-negative integer, got ${limit}`);
     }
-    const s = this.listStmts;
+    const s = options.reverse ? this.listStmts.desc : this.listStmts.asc;
     const rows =
       hi === undefined
         ? after === undefined
@@ -241,7 +296,18 @@ export class SqliteStore implements Store {
         : after === undefined
           ? s.bounded.all({ lo: prefix, hi, limit })
           : s.boundedAfter.all({ lo: prefix, hi, after, limit });
-    return rows.map((r) => this.toRecord(r) as StoredRecord<T>);
+    const out: StoredRecord<T>[] = [];
+    for (const r of rows) {
+      const hit = this.cache.get(r.key);
+      if (hit && hit.version === r.version) {
+        out.push(hit as StoredRecord<T>);
+        continue;
+      }
+      // Synchronous: nothing can write between the two statements.
+      const row = this.stmt.get.get(r.key);
+      if (row) out.push(this.toRecord(row) as StoredRecord<T>);
+    }
+    return out;
   }
 
   async count(prefix: string): Promise<number> {
@@ -257,14 +323,109 @@ export class SqliteStore implements Store {
   async txn(compares: readonly Compare[], ops: readonly Op[]): Promise<TxnResult> {
     this.checkOpen();
     checkTxnSize(ops);
-    // Throws (a value that is not JSON, a disk error) roll the whole SQLite transaction back.
-    const applied = this.runTxn(compares, ops);
+    // Txns that arrive in one turn of the event loop commit together (see flushPending).
+    const applied = await new Promise<Applied | undefined>((resolve, reject) => {
+      this.pending.push({ compares, ops, resolve, reject });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        queueMicrotask(() => this.flushPending());
+      }
+    });
     if (!applied) return { succeeded: false, revision: this.currentRevision() };
-    // Committed (and synced, per PRAGMA synchronous) by now: safe to publish.
+    if (this.groupCommit && applied.changes.length > 0) await this.syncWal();
+    // Committed and durable by now: safe to publish.
     for (const k of applied.deleted) this.cache.delete(k);
     for (const r of applied.records) this.remember(r);
     if (applied.changes.length > 0) this.publish(applied.changes);
     return { succeeded: true, revision: applied.revision };
+  }
+
+  /**
+   * Commits every txn queued since the last flush in one SQLite transaction. Each still checks
+   * its own compares against the writes of those before it, and gets its own revision.
+   */
+  private flushPending(): void {
+    const batch = this.pending;
+    this.pending = [];
+    this.flushScheduled = false;
+    if (batch.length === 0) return;
+    let results: (Applied | undefined | Error)[];
+    try {
+      if (this.closed) throw new Error('the store is closed');
+      results = this.runBatch(batch);
+    } catch (e) {
+      // The batch itself failed (disk full, I/O error): nothing of it was written.
+      for (const t of batch) t.reject(e);
+      return;
+    }
+    batch.forEach((t, i) => {
+      const r = results[i];
+      if (r instanceof Error) t.reject(r);
+      else t.resolve(r);
+    });
+  }
+
+  /** Hands WAL checkpoints to a worker thread; if it fails, SQLite's own checkpoints come back. */
+  startCheckpointer(intervalMs: number): void {
+    const url = new URL('./checkpoint-worker.js', import.meta.url);
+    const worker = new Worker(url, { workerData: { path: this.db.name, intervalMs } });
+    this.db.pragma('wal_autocheckpoint = 0');
+    const fallBack = (why: string): void => {
+      if (this.checkpointer !== worker) return;
+      this.checkpointer = undefined;
+      if (!this.closed) {
+        this.db.pragma('wal_autocheckpoint = 1000');
+        process.emitWarning(`berth store: WAL checkpoint thread stopped (${why}); checkpointing inline`);
+      }
+    };
+    worker.on('error', (e) => fallBack(e.message));
+    worker.on('exit', (code) => fallBack(`exit code ${code}`));
+    worker.on('message', (m: { type?: string; message?: string }) => {
+      if (m.type === 'error') process.emitWarning(`berth store: WAL checkpoint failed: ${m.message ?? ''}`);
+    });
+    worker.unref();
+    this.checkpointer = worker;
+  }
+
+  private async stopCheckpointer(): Promise<void> {
+    const w = this.checkpointer;
+    if (!w) return;
+    this.checkpointer = undefined;
+    // Held (ref) while stopping: an unref'd worker alone would let the process exit mid-close.
+    w.ref();
+    const exited = new Promise<void>((res) => w.once('exit', () => res()));
+    w.postMessage({ type: 'stop' });
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([exited, new Promise((r) => (timer = setTimeout(r, 2000)))]);
+    clearTimeout(timer);
+    await w.terminate();
+  }
+
+  /**
+   * Resolves once the WAL has been synced by an fdatasync that started after this call: a sync
+   * already running may have missed the caller's commit, so callers then wait for the next one,
+   * which serves everyone who arrived meanwhile.
+   */
+  private syncWal(): Promise<void> {
+    if (this.syncQueued) return this.syncQueued;
+    const run = (): Promise<void> => {
+      this.syncQueued = undefined;
+      const p = this.datasyncWal().finally(() => {
+        if (this.syncInFlight === p) this.syncInFlight = undefined;
+      });
+      this.syncInFlight = p;
+      return p;
+    };
+    if (!this.syncInFlight) return run();
+    this.syncQueued = this.syncInFlight.then(run, run);
+    return this.syncQueued;
+  }
+
+  private async datasyncWal(): Promise<void> {
+    // The WAL file keeps its inode while the database is open (checkpoints rewind it, and sync
+    // it themselves before copying pages back), so one handle serves for the store's lifetime.
+    this.wal ??= await open(`${this.db.name}-wal`, 'r');
+    await this.wal.datasync();
   }
 
   /** Runs inside the SQLite transaction; throwing rolls everything back. Undefined = a compare failed. */
@@ -361,10 +522,16 @@ export class SqliteStore implements Store {
 
   async close(): Promise<void> {
     if (this.closed) return;
+    // Txns already queued are committed, not dropped.
+    this.flushPending();
     this.closed = true;
     for (const w of this.watchers) w.closed = true;
     this.watchers.clear();
     this.cache.clear();
+    await this.stopCheckpointer();
+    // Writers already acknowledged or waiting on a sync get it before the file closes.
+    await (this.syncQueued ?? this.syncInFlight)?.catch(() => undefined);
+    await this.wal?.close();
     this.db.close();
   }
 
@@ -511,9 +678,9 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Sqli
   if (!Number.isInteger(cacheSize) || cacheSize < 0) {
     throw new RangeError(`cacheSize must be a non-negative integer, got ${cacheSize}`);
   }
-  const synchronous = options.synchronous ?? 'FULL';
-  if (synchronous !== 'FULL' && synchronous !== 'NORMAL') {
-    throw new RangeError(`synchronous must be FULL or NORMAL, got ${String(synchronous)}`);
+  const synchronous = options.synchronous ?? 'GROUP';
+  if (synchronous !== 'GROUP' && synchronous !== 'FULL' && synchronous !== 'NORMAL') {
+    throw new RangeError(`synchronous must be GROUP, FULL or NORMAL, got ${String(synchronous)}`);
   }
   const busy = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
   mkdirSync(dirname(options.path), { recursive: true });
@@ -523,9 +690,12 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Sqli
     const mode = db.pragma('journal_mode = WAL', { simple: true });
     if (mode !== 'wal')
       throw new Error(`could not put ${options.path} in WAL mode (journal_mode is ${String(mode)})`);
-    db.pragma(`synchronous = ${synchronous}`);
+    db.pragma(`synchronous = ${synchronous === 'GROUP' ? 'NORMAL' : synchronous}`);
     migrate(db);
-    return new SqliteStore(db, retention, cacheSize);
+    const store = new SqliteStore(db, retention, cacheSize, synchronous === 'GROUP');
+    const interval = options.checkpointIntervalMs ?? DEFAULT_CHECKPOINT_INTERVAL_MS;
+    if (interval > 0) store.startCheckpointer(interval);
+    return store;
   } catch (e) {
     db.close();
     throw e;
