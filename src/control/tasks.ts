@@ -409,6 +409,7 @@ export async function buildAgentTask(
   const { tags: _tags, ...taskDefinition } = td.value;
   const containerArns: Record<string, string> = {};
   for (const c of t.containers ?? []) if (c.name && c.containerArn) containerArns[c.name] = c.containerArn;
+  const eniAttachmentId = t.attachments?.find((a) => a.type === 'ElasticNetworkInterface')?.id;
   return {
     taskArn: t.taskArn,
     clusterArn: t.clusterArn,
@@ -427,6 +428,7 @@ export async function buildAgentTask(
     ...(t.memory !== undefined ? { memory: t.memory } : {}),
     containerArns,
     ...(t.berth?.awsvpcConfiguration ? { awsvpcConfiguration: t.berth.awsvpcConfiguration } : {}),
+    ...(eniAttachmentId !== undefined ? { eniAttachmentId } : {}),
     ...(t.group !== undefined ? { group: t.group } : {}),
     ...(t.startedBy !== undefined ? { startedBy: t.startedBy } : {}),
     tags: t.tags ?? [],

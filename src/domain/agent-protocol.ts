@@ -96,6 +96,8 @@ export interface AgentTask {
   /** ECS container ARNs by container name. */
   containerArns: Record<string, string>;
   awsvpcConfiguration?: AwsVpcConfiguration;
+  /** The task's ElasticNetworkInterface attachment id (awsvpc), for the agent's ENI report. */
+  eniAttachmentId?: string;
   group?: string;
   startedBy?: string;
   tags: Tag[];

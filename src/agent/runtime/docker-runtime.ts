@@ -210,8 +210,9 @@ export class DockerRuntime implements ContainerRuntime {
   private request(o: RequestOptions & { stream: true }): Promise<IncomingMessage>;
   private request(o: RequestOptions & { stream?: boolean }): Promise<unknown> {
     return new Promise((resolve, reject) => {
-      const options: Record<string, unknown> = { _query: o.query ?? {} };
-      if (o.body !== undefined) options._body = o.body;
+      // docker-modem sends `_body` (or, without one, every option) as the POST body; `{}` is
+      // sent as no body at all, which start and stop require.
+      const options: Record<string, unknown> = { _query: o.query ?? {}, _body: o.body ?? {} };
       this.docker.modem.dial(
         {
           path: `${o.path}?`,
