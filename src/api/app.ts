@@ -30,8 +30,9 @@ export function buildApiApp(opts: ApiAppOptions): FastifyInstance {
   const app = Fastify({
     logger: false,
     bodyLimit: opts.bodyLimit,
-    disableRequestLogging: true,
     keepAliveTimeout: 65_000,
+    // Shutdown must not wait for idle keep-alive connections (clients such as undici keep spares).
+    forceCloseConnections: true,
     // Our own request ids go out as x-amzn-RequestId; Fastify's are not used.
     genReqId: () => '',
   });

@@ -1,7 +1,9 @@
 // The `berth` command line. One file per command under commands/.
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/server-config.js';
+import { registerAgentCommand } from './commands/agent.js';
 import { registerServerCommand } from './commands/server.js';
+import { registerLogsCommand } from './commands/logs.js';
 
 const program = new Command();
 program
@@ -11,6 +13,8 @@ program
   .showHelpAfterError();
 
 registerServerCommand(program);
+registerAgentCommand(program);
+registerLogsCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -123,7 +123,7 @@ async function harness(
     defaultRegion: A.region,
     tasks: bridge,
   });
-  const app = Fastify();
+  const app = Fastify({ forceCloseConnections: true });
   gateway.registerRoutes(app);
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   await gateway.start(app.server);

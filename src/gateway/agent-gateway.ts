@@ -327,6 +327,8 @@ export class AgentGateway {
       ...accepted.map((arn) => this.syncInstance(arn)),
       this.syncManagedHost(hello.hostId),
     ]);
+    // Awaited in the queued job below; handled now so that an early failure is never 'unhandled'.
+    recorded.catch(() => undefined);
     this.log.info(
       {
         host: hello.hostId,

@@ -123,7 +123,7 @@ async function setup(containers: string[], session: FakeLogsSession | undefined,
     berth: {},
   };
   await store.txn([], [{ kind: 'put', key: keys.task(SCOPE, 'prod', 't1'), value: task }]);
-  const app = Fastify();
+  const app = Fastify({ forceCloseConnections: true });
   registerLogsRoute(app, {
     store,
     ...defaults,

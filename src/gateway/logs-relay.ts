@@ -234,6 +234,9 @@ async function relay(
     finished = true;
     handle.close();
     body.destroy();
+    // The client went away (often a half-close, which the HTTP server keeps open): cut the socket
+    // or it lingers and keeps the server from closing.
+    reply.request.raw.socket.destroy();
     answered();
   });
   const timer = setTimeout(answered, backend.firstAnswerWaitMs);
@@ -245,5 +248,10 @@ async function relay(
       .send({ __type: 'ServerException', message: `The agent could not read the logs: ${earlyError}` });
   }
   headersSent = true;
-  return reply.code(200).type('text/plain; charset=utf-8').header('cache-control', 'no-store').send(body);
+  // Fastify writes a stream's head only with its first chunk; a quiet `follow` must still answer now.
+  reply.hijack();
+  reply.raw.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' });
+  reply.raw.flushHeaders();
+  body.pipe(reply.raw);
+  return reply;
 }

@@ -6,6 +6,7 @@ import { after, before, describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Dockerode from 'dockerode';
@@ -25,6 +26,7 @@ import {
   CannotRemoveVolumeError,
   CannotStartContainerError,
   ContainerNotFoundError,
+  DockerTimeoutError,
   DockerUnavailableError,
 } from '../../src/agent/runtime/errors.js';
 import { busyboxImage, ensureBusyboxImage, startTestRegistry } from '../support/images.js';
@@ -37,15 +39,45 @@ let busyboxId = '';
 
 const unique = (what: string): string => `berth-rt-${runId}-${what}-${randomBytes(2).toString('hex')}`;
 
+const cleanups = new WeakMap<TestContext, (() => unknown)[]>();
+
+/**
+ * Registers cleanup for the test, run last-in first-out like Go's t.Cleanup, so containers go
+ * before the networks and volumes they use; every step runs even when an earlier one fails.
+ */
+function defer(t: TestContext, fn: () => unknown): void {
+  let stack = cleanups.get(t);
+  if (!stack) {
+    const steps: (() => unknown)[] = [];
+    stack = steps;
+    cleanups.set(t, steps);
+    t.after(async () => {
+      const errors: unknown[] = [];
+      for (const step of steps.reverse()) {
+        try {
+          await step();
+        } catch (e) {
+          errors.push(e);
+        }
+      }
+      if (errors.length > 0) throw new AggregateError(errors, 'cleanup failed');
+    });
+  }
+  stack.push(fn);
+}
+
 /** Creates a container labelled for this run; the test removes it when it ends. */
-async function create(t: TestContext, spec: Omit<ContainerSpec, 'name' | 'image'> & { name?: string; image?: string }): Promise<string> {
+async function create(
+  t: TestContext,
+  spec: Omit<ContainerSpec, 'name' | 'image'> & { name?: string; image?: string },
+): Promise<string> {
   const id = await rt.createContainer({
     ...spec,
     name: spec.name ?? unique('c'),
     image: spec.image ?? busyboxImage,
     labels: { ...runLabel, ...(spec.labels ?? {}) },
   });
-  t.after(() => rt.removeContainer(id, { force: true }));
+  defer(t, () => rt.removeContainer(id, { force: true }));
   return id;
 }
 
@@ -55,7 +87,12 @@ async function run(t: TestContext, spec: Parameters<typeof create>[1]): Promise<
   return id;
 }
 
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 15_000, everyMs = 100): Promise<T> {
+async function waitFor<T>(
+  what: string,
+  fn: () => Promise<T | undefined>,
+  timeoutMs = 15_000,
+  everyMs = 100,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {
@@ -71,10 +108,27 @@ async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeou
 }
 
 const waitExited = (id: string, timeoutMs = 15_000): Promise<ContainerState> =>
-  waitFor(`${id} to exit`, async () => {
-    const s = await rt.inspectContainer(id);
-    return s.status === 'exited' ? s : undefined;
-  }, timeoutMs);
+  waitFor(
+    `${id} to exit`,
+    async () => {
+      const s = await rt.inspectContainer(id);
+      return s.status === 'exited' ? s : undefined;
+    },
+    timeoutMs,
+  );
+
+/** Settles like `p`, or rejects once `ms` have passed; the timer never outlives the race. */
+async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+  });
+  try {
+    return await Promise.race([p, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 /** Pulls items from a stream until `pick` returns something, within a time bound. */
 async function nextMatching<T, R>(
@@ -85,26 +139,26 @@ async function nextMatching<T, R>(
 ): Promise<R> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const left = deadline - Date.now();
-    if (left <= 0) throw new Error(`timed out waiting for ${what}`);
-    let timer: NodeJS.Timeout | undefined;
-    const r = await Promise.race([
-      iter.next(),
-      new Promise<'timeout'>((res) => (timer = setTimeout(() => res('timeout'), left))),
-    ]);
-    clearTimeout(timer);
-    if (r === 'timeout') throw new Error(`timed out waiting for ${what}`);
+    const r = await within(iter.next(), Math.max(1, deadline - Date.now()), what);
     if (r.done) throw new Error(`stream ended while waiting for ${what}`);
     const v = pick(r.value);
     if (v !== undefined) return v;
   }
 }
 
-async function openEvents(t: TestContext, labels: Record<string, string>): Promise<{ stream: EventStream; it: AsyncIterator<RuntimeEvent> }> {
+async function openEvents(
+  t: TestContext,
+  labels: Record<string, string>,
+): Promise<{ stream: EventStream; it: AsyncIterator<RuntimeEvent> }> {
   const stream = rt.events({ labels });
-  t.after(() => stream.close());
+  defer(t, () => stream.close());
   const it = stream[Symbol.asyncIterator]();
-  await nextMatching(it, (e) => (e.type === 'stream' && e.state === 'connected' ? e : undefined), 10_000, 'events connected');
+  await nextMatching(
+    it,
+    (e) => (e.type === 'stream' && e.state === 'connected' ? e : undefined),
+    10_000,
+    'events connected',
+  );
   return { stream, it };
 }
 
@@ -123,10 +177,56 @@ async function allLogs(id: string): Promise<LogLine[]> {
 const stdout = (lines: LogLine[]): string[] => lines.filter((l) => l.stream === 'stdout').map((l) => l.text);
 
 async function httpGet(url: string, timeoutMs = 10_000): Promise<string> {
-  return waitFor(`${url} to answer`, async () => {
-    const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
-    return res.ok ? await res.text() : undefined;
-  }, timeoutMs, 200);
+  return waitFor(
+    `${url} to answer`,
+    async () => {
+      const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+      return res.ok ? await res.text() : undefined;
+    },
+    timeoutMs,
+    200,
+  );
+}
+
+/**
+ * A unix-socket proxy in front of the engine whose connections the test can cut, and which can
+ * refuse new ones: an engine outage as the runtime sees it, without touching dockerd.
+ */
+async function startEngineProxy(
+  t: TestContext,
+): Promise<{ socketPath: string; cut(): void; refuse: boolean }> {
+  const dir = await mkdtemp(join(tmpdir(), 'berth-proxy-'));
+  const socketPath = join(dir, 'docker.sock');
+  const open = new Set<Socket>();
+  const state = {
+    socketPath,
+    refuse: false,
+    cut(): void {
+      for (const s of open) s.destroy();
+      open.clear();
+    },
+  };
+  const server = createServer((client) => {
+    if (state.refuse) return void client.destroy();
+    const upstream = connect('/var/run/docker.sock');
+    open.add(client).add(upstream);
+    client.pipe(upstream).pipe(client);
+    const drop = (): void => {
+      client.destroy();
+      upstream.destroy();
+      open.delete(client);
+      open.delete(upstream);
+    };
+    client.on('error', drop).on('close', drop);
+    upstream.on('error', drop).on('close', drop);
+  });
+  await new Promise<void>((resolve) => server.listen(socketPath, resolve));
+  defer(t, async () => {
+    state.cut();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await rm(dir, { recursive: true, force: true });
+  });
+  return state;
 }
 
 const httpdScript = 'mkdir -p /www && echo "$BODY" > /www/index.html && exec httpd -f -p 80 -h /www';
@@ -137,9 +237,11 @@ before(async () => {
 
 after(async () => {
   // Safety net for tests that failed before their own cleanup ran.
-  for (const c of await rt.listContainers({ labels: runLabel })) await rt.removeContainer(c.id, { force: true });
+  for (const c of await rt.listContainers({ labels: runLabel }))
+    await rt.removeContainer(c.id, { force: true });
   for (const n of await rt.listNetworks({ labels: runLabel })) await rt.removeNetwork(n.id);
-  const volumes = (await docker.listVolumes({ filters: { label: [`org.berth.test.run=${runId}`] } })).Volumes ?? [];
+  const volumes =
+    (await docker.listVolumes({ filters: { label: [`org.berth.test.run=${runId}`] } })).Volumes ?? [];
   for (const v of volumes) await rt.removeVolume(v.Name);
 });
 
@@ -294,8 +396,13 @@ describe('DockerRuntime against the local engine', { timeout: 180_000 }, () => {
       command: ['sh', '-c', 'trap "exit 0" TERM; echo ready; while true; do sleep 1; done'],
     });
     const logs = await rt.logs(id, { follow: true });
-    t.after(() => logs.close());
-    await nextMatching(logs[Symbol.asyncIterator](), (l) => (l.text === 'ready' ? l : undefined), 10_000, 'ready');
+    defer(t, () => logs.close());
+    await nextMatching(
+      logs[Symbol.asyncIterator](),
+      (l) => (l.text === 'ready' ? l : undefined),
+      10_000,
+      'ready',
+    );
     const t0 = Date.now();
     assert.deepEqual(await rt.stopContainer(id, 20), { stopped: true });
     const elapsed = Date.now() - t0;
@@ -309,10 +416,18 @@ describe('DockerRuntime against the local engine', { timeout: 180_000 }, () => {
   test('stop: a container ignoring SIGTERM is killed after the timeout (137)', async (t) => {
     const testLabel = { 'org.berth.test.case': unique('kill') };
     const { it } = await openEvents(t, testLabel);
-    const id = await run(t, { command: ['sh', '-c', 'trap "" TERM; echo ready; sleep 1000'], labels: testLabel });
+    const id = await run(t, {
+      command: ['sh', '-c', 'trap "" TERM; echo ready; sleep 1000'],
+      labels: testLabel,
+    });
     const logs = await rt.logs(id, { follow: true });
-    t.after(() => logs.close());
-    await nextMatching(logs[Symbol.asyncIterator](), (l) => (l.text === 'ready' ? l : undefined), 10_000, 'ready');
+    defer(t, () => logs.close());
+    await nextMatching(
+      logs[Symbol.asyncIterator](),
+      (l) => (l.text === 'ready' ? l : undefined),
+      10_000,
+      'ready',
+    );
     const t0 = Date.now();
     await rt.stopContainer(id, 2);
     const elapsed = Date.now() - t0;
@@ -335,9 +450,18 @@ describe('DockerRuntime against the local engine', { timeout: 180_000 }, () => {
       maxSwapMiB: 0,
       labels: testLabel,
     });
-    await nextMatching(it, containerEvent(id, 'oom'), 20_000, 'oom event');
-    const die = await nextMatching(it, containerEvent(id, 'die'), 10_000, 'die event');
-    assert.equal(die.exitCode, 137);
+    // oom and die come from different sources in the engine: accept either order.
+    const seen = new Map<string, ContainerEvent>();
+    await nextMatching(
+      it,
+      (e) => {
+        if (e.type === 'container' && e.containerId === id) seen.set(e.action, e);
+        return seen.has('oom') && seen.has('die') ? true : undefined;
+      },
+      20_000,
+      'oom and die events',
+    );
+    assert.equal(seen.get('die')?.exitCode, 137);
     const s = await rt.inspectContainer(id);
     assert.equal(s.oomKilled, true);
     assert.equal(s.exitCode, 137);
@@ -366,13 +490,23 @@ describe('DockerRuntime against the local engine', { timeout: 180_000 }, () => {
     const { it } = await openEvents(t, testLabel);
     const id = await run(t, {
       command: ['sh', '-c', 'mkdir -p /tmp && touch /tmp/ok && sleep 3 && rm /tmp/ok && sleep 300'],
-      healthCheck: { command: ['CMD-SHELL', 'test -f /tmp/ok'], intervalMs: 500, timeoutMs: 2000, retries: 1 },
+      healthCheck: {
+        command: ['CMD-SHELL', 'test -f /tmp/ok'],
+        intervalMs: 500,
+        timeoutMs: 2000,
+        retries: 1,
+      },
       labels: testLabel,
     });
     const healthy = await nextMatching(it, containerEvent(id, 'health_status'), 15_000, 'first health event');
     assert.equal(healthy.health, 'healthy');
     assert.equal((await rt.inspectContainer(id)).health?.status, 'healthy');
-    const unhealthy = await nextMatching(it, containerEvent(id, 'health_status'), 15_000, 'second health event');
+    const unhealthy = await nextMatching(
+      it,
+      containerEvent(id, 'health_status'),
+      15_000,
+      'second health event',
+    );
     assert.equal(unhealthy.health, 'unhealthy');
     const h = (await rt.inspectContainer(id)).health;
     assert.equal(h?.status, 'unhealthy');
@@ -407,9 +541,9 @@ describe('DockerRuntime against the local engine', { timeout: 180_000 }, () => {
     const creds = { username: 'berth', password: `pw-${runId}` };
     const registry = await startTestRegistry({ repositories: ['berth/bb'], credentials: creds });
     let registryOpen = true;
-    t.after(() => (registryOpen ? registry.close() : undefined));
+    defer(t, () => (registryOpen ? registry.close() : undefined));
     const ref = `${registry.host}/berth/bb:latest`;
-    t.after(() => rt.removeImage(ref, { force: true }));
+    defer(t, () => rt.removeImage(ref, { force: true }));
 
     assert.equal((await rt.pullImage(busyboxImage, { policy: 'if-not-present' })).pulled, false);
     assert.equal((await rt.pullImage(busyboxImage, { policy: 'never' })).imageId, busyboxId);
@@ -427,7 +561,8 @@ describe('DockerRuntime against the local engine', { timeout: 180_000 }, () => {
     });
     await assert.rejects(
       rt.pullImage(`${registry.host}/berth/bb:v2`, { auth: creds }),
-      (e: unknown) => e instanceof CannotPullContainerError && e.kind === 'not-found' && /manifest unknown/.test(e.message),
+      (e: unknown) =>
+        e instanceof CannotPullContainerError && e.kind === 'not-found' && /manifest unknown/.test(e.message),
     );
 
     const pulled = await rt.pullImage(ref, { auth: creds, policy: 'if-not-present' });
@@ -466,7 +601,7 @@ describe('DockerRuntime against the local engine', { timeout: 180_000 }, () => {
       }
     }
     assert.ok(netId, 'a free /24 was found');
-    t.after(() => rt.removeNetwork(netId));
+    defer(t, () => rt.removeNetwork(netId));
     const ip = `${subnetBase}.10`;
     const id = await run(t, {
       command: ['sh', '-c', httpdScript],
@@ -500,34 +635,32 @@ describe('DockerRuntime against the local engine', { timeout: 180_000 }, () => {
       command: ['sh', '-c', 'echo first; echo err-first >&2; sleep 2; echo second; echo err-second >&2'],
     });
     const stream = await rt.logs(id, { follow: true });
-    t.after(() => stream.close());
+    defer(t, () => stream.close());
     const it = stream[Symbol.asyncIterator]();
-    const first = await nextMatching(it, (l) => l, 10_000, 'first line');
-    assert.deepEqual([first.stream, first.text], ['stdout', 'first']);
+    // stdout and stderr are separate pipes: their relative order is not defined, only each one's.
+    const early: LogLine[] = [];
+    const collect = (into: LogLine[], n: number) => (l: LogLine) => (into.push(l) >= n ? true : undefined);
+    await nextMatching(it, collect(early, 2), 10_000, 'the first two lines');
+    assert.equal(
+      (await rt.inspectContainer(id)).status,
+      'running',
+      'lines arrived before the container finished',
+    );
+    assert.deepEqual(early.map((l) => [l.stream, l.text]).sort(), [
+      ['stderr', 'err-first'],
+      ['stdout', 'first'],
+    ]);
+    const first = early.find((l) => l.text === 'first')!;
     assert.ok(first.time && Math.abs(first.time - Date.now()) < 60_000);
-    assert.equal((await rt.inspectContainer(id)).status, 'running', 'the line arrived before the container finished');
     const rest: LogLine[] = [];
-    await nextMatching(
-      it,
-      (l) => {
-        rest.push(l);
-        return rest.length === 3 ? true : undefined;
-      },
-      10_000,
-      'the remaining lines',
-    );
-    assert.deepEqual(
-      rest.map((l) => [l.stream, l.text]).sort(),
-      [
-        ['stderr', 'err-first'],
-        ['stderr', 'err-second'],
-        ['stdout', 'second'],
-      ],
-    );
+    await nextMatching(it, collect(rest, 2), 10_000, 'the remaining lines');
+    assert.deepEqual(rest.map((l) => [l.stream, l.text]).sort(), [
+      ['stderr', 'err-second'],
+      ['stdout', 'second'],
+    ]);
     // The stream ends by itself once the container exits.
-    const end = await Promise.race([it.next(), new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 10_000))]);
-    assert.notEqual(end, 'timeout');
-    assert.equal(end !== 'timeout' && end.done, true);
+    const end = await within(it.next(), 10_000, 'the log stream to end');
+    assert.equal(end.done, true);
 
     const tail = await rt.logs(id, { tail: 1 });
     const tailed: LogLine[] = [];
@@ -563,9 +696,9 @@ describe('DockerRuntime against the local engine', { timeout: 180_000 }, () => {
     assert.equal(v.name, volume);
     assert.equal(v.labels['org.berth.test.run'], runId);
     assert.deepEqual(await rt.createVolume({ name: volume, labels: runLabel }), v, 'create is idempotent');
-    t.after(() => rt.removeVolume(volume));
+    defer(t, () => rt.removeVolume(volume));
     const hostDir = await mkdtemp(join(tmpdir(), 'berth-rt-'));
-    t.after(() => rm(hostDir, { recursive: true, force: true }));
+    defer(t, () => rm(hostDir, { recursive: true, force: true }));
     await writeFile(join(hostDir, 'in.txt'), 'from-the-host\n');
 
     const writer = await run(t, {
@@ -620,11 +753,18 @@ describe('DockerRuntime against the local engine', { timeout: 180_000 }, () => {
     });
     await assert.rejects(
       rt.createContainer({ name: unique('noimg'), image: `berth-test/absent-${runId}:latest` }),
-      (e: unknown) => e instanceof CannotCreateContainerError && e.kind === 'not-found' && /No such image/.test(e.message),
+      (e: unknown) =>
+        e instanceof CannotCreateContainerError && e.kind === 'not-found' && /No such image/.test(e.message),
     );
     await assert.rejects(
-      rt.createContainer({ name: unique('mem'), image: busyboxImage, memoryMiB: 32, memoryReservationMiB: 64 }),
-      (e: unknown) => e instanceof CannotCreateContainerError && e.kind === 'invalid' && /reservation/.test(e.message),
+      rt.createContainer({
+        name: unique('mem'),
+        image: busyboxImage,
+        memoryMiB: 32,
+        memoryReservationMiB: 64,
+      }),
+      (e: unknown) =>
+        e instanceof CannotCreateContainerError && e.kind === 'invalid' && /reservation/.test(e.message),
     );
     const bad = await create(t, { command: ['/no/such/binary'] });
     await assert.rejects(rt.startContainer(bad), (e: unknown) => {
@@ -652,7 +792,7 @@ describe('DockerRuntime against the local engine', { timeout: 180_000 }, () => {
         if (e.type === 'stream' && e.state === 'connected') break;
       }
     })();
-    await Promise.race([loop, new Promise((_, rej) => setTimeout(() => rej(new Error('loop did not end')), 10_000))]);
+    await within(loop, 10_000, 'the loop to end');
     assert.deepEqual(seen, [{ type: 'stream', state: 'connected', resumed: false }]);
 
     const other = rt.events({ labels: runLabel });
@@ -660,7 +800,7 @@ describe('DockerRuntime against the local engine', { timeout: 180_000 }, () => {
     await nextMatching(it, (e) => (e.type === 'stream' ? e : undefined), 10_000, 'connected');
     const pending = it.next();
     other.close();
-    const r = await Promise.race([pending, new Promise<'timeout'>((res) => setTimeout(() => res('timeout'), 5000))]);
+    const r = await within(pending, 5000, 'the closed stream to finish');
     assert.deepEqual(r, { value: undefined, done: true });
   });
 
@@ -670,11 +810,58 @@ describe('DockerRuntime against the local engine', { timeout: 180_000 }, () => {
     const id = await run(t, { command: ['true'], labels: testLabel });
     await waitExited(id);
     const stream = rt.events({ labels: testLabel, actions: ['start', 'die'] }, { since: t0 - 1000 });
-    t.after(() => stream.close());
+    defer(t, () => stream.close());
     const it = stream[Symbol.asyncIterator]();
     await nextMatching(it, containerEvent(id, 'start'), 10_000, 'replayed start');
     const die = await nextMatching(it, containerEvent(id, 'die'), 10_000, 'replayed die');
     assert.equal(die.exitCode, 0);
+  });
+
+  test('an event stream survives a dropped connection and replays what happened meanwhile', async (t) => {
+    const proxy = await startEngineProxy(t);
+    const viaProxy = new DockerRuntime({
+      socketPath: proxy.socketPath,
+      timeouts: { eventsReconnectInitialMs: 50, eventsReconnectMaxMs: 200 },
+    });
+    const testLabel = { 'org.berth.test.case': unique('reconnect') };
+    const stream = viaProxy.events({ labels: testLabel });
+    defer(t, () => stream.close());
+    const it = stream[Symbol.asyncIterator]();
+    const isStream = (state: string) => (e: RuntimeEvent) =>
+      e.type === 'stream' && e.state === state ? e : undefined;
+    await nextMatching(it, isStream('connected'), 10_000, 'first connection');
+
+    proxy.refuse = true;
+    proxy.cut();
+    await nextMatching(it, isStream('disconnected'), 10_000, 'the drop to be reported');
+    // While the stream is down, a container runs and exits.
+    const id = await run(t, { command: ['sh', '-c', 'exit 5'], labels: testLabel });
+    await waitExited(id);
+    proxy.refuse = false;
+
+    const back = await nextMatching(it, isStream('connected'), 10_000, 'the reconnection');
+    assert.deepEqual(back, { type: 'stream', state: 'connected', resumed: true });
+    await nextMatching(it, containerEvent(id, 'start'), 10_000, 'the missed start, replayed');
+    const die = await nextMatching(it, containerEvent(id, 'die'), 10_000, 'the missed die, replayed');
+    assert.equal(die.exitCode, 5);
+  });
+
+  test('a pull that stops making progress fails with DockerTimeoutError', async (t) => {
+    const registry = await startTestRegistry({ repositories: ['berth/stall'], stallBlobs: true });
+    defer(t, () => registry.close());
+    const impatient = new DockerRuntime({ timeouts: { pullInactivityMs: 1500 } });
+    const t0 = Date.now();
+    await assert.rejects(impatient.pullImage(`${registry.host}/berth/stall:latest`), (e: unknown) => {
+      assert.ok(e instanceof DockerTimeoutError, String(e));
+      assert.equal(e.retriable, true);
+      assert.match(e.message, /no progress/);
+      return true;
+    });
+    assert.ok(Date.now() - t0 < 15_000);
+    assert.ok(
+      registry.requests.some((r) => r.url.includes('/blobs/')),
+      'the pull reached the blobs',
+    );
   });
 
   test('DockerUnavailableError when the socket does not exist', async () => {
@@ -686,7 +873,10 @@ describe('DockerRuntime against the local engine', { timeout: 180_000 }, () => {
       return true;
     });
     await assert.rejects(down.inspectContainer('x'), DockerUnavailableError);
-    await assert.rejects(down.createContainer({ name: 'berth-x', image: busyboxImage }), DockerUnavailableError);
+    await assert.rejects(
+      down.createContainer({ name: 'berth-x', image: busyboxImage }),
+      DockerUnavailableError,
+    );
     await assert.rejects(down.pullImage('127.0.0.1:1/x'), DockerUnavailableError);
     await assert.rejects(down.logs('x'), DockerUnavailableError);
     const events = down.events();

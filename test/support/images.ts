@@ -127,6 +127,8 @@ export interface TestRegistryOptions {
   repositories: string[];
   /** When set, every /v2/ request needs these Basic credentials. */
   credentials?: { username: string; password: string };
+  /** Never answer blob requests: a pull that stops making progress. */
+  stallBlobs?: boolean;
 }
 
 const sha256 = (b: Buffer | string): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;
@@ -204,6 +206,7 @@ export async function startTestRegistry(options: TestRegistryOptions): Promise<T
         'Docker-Content-Digest': sha256(manifest),
       });
     }
+    if (options.stallBlobs) return; // left hanging until close() drops the connection
     const blob = blobs.get(ref);
     if (!blob) return error(404, 'BLOB_UNKNOWN', 'blob unknown to registry');
     return send(200, blob, { 'Content-Type': 'application/octet-stream', 'Docker-Content-Digest': ref });

@@ -17,7 +17,12 @@ function setup() {
     containers: [
       containerSnapshot(),
       containerSnapshot({ name: 'sidecar', metadataId: 'md-side', dockerId: 'd51de' }),
-      containerSnapshot({ name: 'never', metadataId: 'md-never', dockerId: undefined, knownStatus: 'PENDING' }),
+      containerSnapshot({
+        name: 'never',
+        metadataId: 'md-never',
+        dockerId: undefined,
+        knownStatus: 'PENDING',
+      }),
     ],
   });
   const view = new FakeTaskView([task]);
@@ -30,7 +35,10 @@ function setup() {
     if (m.type === 'logs-end') ended();
   };
   const open = (extra: Partial<LogsOpenMessage> = {}) =>
-    handler.open({ type: 'logs-open', streamId: 's1', taskArn: task.task.taskArn, follow: false, ...extra }, send);
+    handler.open(
+      { type: 'logs-open', streamId: 's1', taskArn: task.task.taskArn, follow: false, ...extra },
+      send,
+    );
   return { task, view, handler, sent, done, open, send };
 }
 
@@ -42,7 +50,10 @@ function textBy(sent: Sent[]): Record<string, string> {
 }
 
 const within = <T>(p: Promise<T>, ms = 2_000): Promise<T> =>
-  Promise.race([p, new Promise<T>((_, rej) => setTimeout(() => rej(new Error(`not done within ${ms} ms`)), ms))]);
+  Promise.race([
+    p,
+    new Promise<T>((_, rej) => setTimeout(() => rej(new Error(`not done within ${ms} ms`)), ms)),
+  ]);
 
 describe('logs handler', () => {
   it("streams every created container's output, then one logs-end", async () => {
@@ -59,7 +70,9 @@ describe('logs handler', () => {
       ['d0c0e1d', 'd51de'],
       'the container that was never created is not read',
     );
-    const side = s.sent.find((m): m is LogsDataMessage => m.type === 'logs-data' && m.containerName === 'sidecar');
+    const side = s.sent.find(
+      (m): m is LogsDataMessage => m.type === 'logs-data' && m.containerName === 'sidecar',
+    );
     assert.equal(side?.stream, 'stderr');
   });
 
@@ -126,7 +139,11 @@ describe('logs handler', () => {
     s.open({ containerName: 'web' });
     await within(s.done);
     assert.deepEqual(textBy(s.sent), { web: 'before\n' });
-    assert.deepEqual(s.sent.at(-1), { type: 'logs-end', streamId: 's1', error: 'container web: engine went away' });
+    assert.deepEqual(s.sent.at(-1), {
+      type: 'logs-end',
+      streamId: 's1',
+      error: 'container web: engine went away',
+    });
   });
 
   it('follows until closed, then closes the engine streams and sends nothing more', async () => {
@@ -139,11 +156,18 @@ describe('logs handler', () => {
       await new Promise((r) => setTimeout(r, 5));
     }
     assert.deepEqual(textBy(s.sent), { web: 'live\n' }, 'followed output arrives without the stream ending');
-    assert.equal(s.sent.some((m) => m.type === 'logs-end'), false);
+    assert.equal(
+      s.sent.some((m) => m.type === 'logs-end'),
+      false,
+    );
     s.handler.close('s1');
     await new Promise((r) => setTimeout(r, 50));
     assert.deepEqual(s.view.closedLogs.sort(), ['d0c0e1d', 'd51de']);
-    assert.equal(s.sent.some((m) => m.type === 'logs-end'), false, 'no logs-end after logs-close');
+    assert.equal(
+      s.sent.some((m) => m.type === 'logs-end'),
+      false,
+      'no logs-end after logs-close',
+    );
   });
 
   it('closeAll stops every stream', async () => {

@@ -90,7 +90,10 @@ class LogRelay {
   ) {}
 
   start(view: AgentTaskView, containers: (ContainerSnapshot & { dockerId: string })[]): void {
-    const options = { follow: this.msg.follow, ...(this.msg.tail !== undefined ? { tail: this.msg.tail } : {}) };
+    const options = {
+      follow: this.msg.follow,
+      ...(this.msg.tail !== undefined ? { tail: this.msg.tail } : {}),
+    };
     const reads = containers.map((c) => this.pump(view, c, options));
     Promise.all(reads).then(
       () => this.finish(),
@@ -156,7 +159,13 @@ class LogRelay {
     if (!p) return;
     this.pending.delete(container);
     if (this.stopped) return;
-    this.send({ type: 'logs-data', streamId: this.msg.streamId, containerName: container, stream: p.stream, data: p.text });
+    this.send({
+      type: 'logs-data',
+      streamId: this.msg.streamId,
+      containerName: container,
+      stream: p.stream,
+      data: p.text,
+    });
   }
 
   private flushAll(): void {

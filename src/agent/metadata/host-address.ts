@@ -43,8 +43,24 @@ export async function ensureHostAddress(ip: string): Promise<EnsureAddressResult
   return { ok: false, reason: `ip addr add ${ip}/32 dev lo failed: ${r.stderr || `exit ${String(r.code)}`}` };
 }
 
-/** The IPv4 address of Docker's default bridge on this host (docker0), if there is one. */
-export function dockerBridgeAddress(): string | undefined {
-  const addrs = networkInterfaces()['docker0'] ?? [];
-  return addrs.find((a) => a.family === 'IPv4' && !a.internal)?.address;
+/**
+ * The IPv4 address of Docker's default bridge on this host (docker0), if there is one. Node lists
+ * only interfaces that are up and running, and docker0 has no carrier while no container uses it,
+ * so `ip` is asked when Node does not see it.
+ */
+export async function dockerBridgeAddress(): Promise<string | undefined> {
+  const seen = (networkInterfaces()['docker0'] ?? []).find((a) => a.family === 'IPv4' && !a.internal);
+  if (seen) return seen.address;
+  if (process.platform !== 'linux') return undefined;
+  return new Promise((resolve) => {
+    execFile(
+      'ip',
+      ['-4', '-o', 'addr', 'show', 'dev', 'docker0'],
+      { timeout: IP_COMMAND_TIMEOUT_MS },
+      (err, stdout) => {
+        if (err) return resolve(undefined);
+        resolve(/\binet (\d+\.\d+\.\d+\.\d+)\//.exec(String(stdout))?.[1]);
+      },
+    );
+  });
 }

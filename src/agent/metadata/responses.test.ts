@@ -102,7 +102,9 @@ describe('task metadata v4 documents', () => {
 
   it('gives awsvpc ports their container port as host port', () => {
     const task = taskSnapshot({
-      containers: [containerSnapshot({ ports: [{ containerPort: 80, hostPort: 0, protocol: 'tcp', hostIp: '' }] })],
+      containers: [
+        containerSnapshot({ ports: [{ containerPort: 80, hostPort: 0, protocol: 'tcp', hostIp: '' }] }),
+      ],
     });
     assert.deepEqual(containerResponse(task, task.containers[0]!, 'v4').Ports, [
       { ContainerPort: 80, Protocol: 'tcp', HostPort: 80 },
@@ -143,12 +145,21 @@ describe('task metadata v4 documents', () => {
       exitCode: 7,
       output: 'curl: refused',
     });
-    const created = containerResponse(task, containerSnapshot({ knownStatus: 'PENDING', startedAt: undefined }), 'v4');
+    const created = containerResponse(
+      task,
+      containerSnapshot({ knownStatus: 'PENDING', startedAt: undefined }),
+      'v4',
+    );
     assert.equal(created.KnownStatus, 'CREATED');
     assert.equal('StartedAt' in created, false);
     const notCreated = containerResponse(
       task,
-      containerSnapshot({ knownStatus: 'PENDING', dockerId: undefined, dockerName: undefined, imageId: undefined }),
+      containerSnapshot({
+        knownStatus: 'PENDING',
+        dockerId: undefined,
+        dockerName: undefined,
+        imageId: undefined,
+      }),
       'v4',
     );
     assert.equal(notCreated.KnownStatus, 'NONE');
@@ -160,7 +171,11 @@ describe('task metadata v4 documents', () => {
 describe('task metadata v3 documents', () => {
   it('leaves out what only v4 has', () => {
     const task = taskSnapshot({
-      containers: [containerSnapshot({ ports: [{ containerPort: 80, hostPort: 80, protocol: 'tcp', hostIp: '0.0.0.0' }] })],
+      containers: [
+        containerSnapshot({
+          ports: [{ containerPort: 80, hostPort: 80, protocol: 'tcp', hostIp: '0.0.0.0' }],
+        }),
+      ],
     });
     const c = containerResponse(task, task.containers[0]!, 'v3');
     for (const k of ['LogDriver', 'LogOptions', 'ContainerARN']) assert.equal(k in c, false, k);

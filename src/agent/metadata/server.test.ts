@@ -23,8 +23,18 @@ describe('task metadata server', () => {
   const task = taskSnapshot({
     containers: [
       containerSnapshot(),
-      containerSnapshot({ name: 'sidecar', metadataId: 'md-side', dockerId: 'd51de', containerArn: 'arn:side' }),
-      containerSnapshot({ name: 'later', metadataId: 'md-later', dockerId: undefined, knownStatus: 'PENDING' }),
+      containerSnapshot({
+        name: 'sidecar',
+        metadataId: 'md-side',
+        dockerId: 'd51de',
+        containerArn: 'arn:side',
+      }),
+      containerSnapshot({
+        name: 'later',
+        metadataId: 'md-later',
+        dockerId: undefined,
+        knownStatus: 'PENDING',
+      }),
     ],
   });
   const view = new FakeTaskView([task]);
@@ -48,7 +58,12 @@ describe('task metadata server', () => {
 
     const t = await get(`${server.baseUrl}/v4/md-web/task`);
     assert.equal(t.status, 200);
-    const doc = t.body as { TaskARN: string; Family: string; Limits: unknown; Containers: { Name: string }[] };
+    const doc = t.body as {
+      TaskARN: string;
+      Family: string;
+      Limits: unknown;
+      Containers: { Name: string }[];
+    };
     assert.equal(doc.TaskARN, task.task.taskArn);
     assert.equal(doc.Family, 'webserver');
     assert.deepEqual(doc.Limits, { CPU: 0.25, Memory: 512 });
@@ -102,7 +117,11 @@ describe('task metadata server', () => {
   });
 
   it('serves Docker stats as-is, with network rates from the previous sample on v4', async () => {
-    view.stats_.set('d0c0e1d', [sampleStats(T0, 1_000, 500), sampleStats(T0 + 2_000, 5_000, 1_500), sampleStats(T0 + 3_000, 6_000, 1_600)]);
+    view.stats_.set('d0c0e1d', [
+      sampleStats(T0, 1_000, 500),
+      sampleStats(T0 + 2_000, 5_000, 1_500),
+      sampleStats(T0 + 3_000, 6_000, 1_600),
+    ]);
     const first = await get(`${server.baseUrl}/v4/md-web/stats`);
     assert.equal(first.status, 200);
     const f = first.body as Record<string, unknown>;
@@ -166,7 +185,11 @@ describe('task metadata server: where it listens', () => {
   it('lets a second server on the same address fall back instead of failing', async () => {
     const first = await startMetadataServer(view, { listen: '127.0.0.1:0', log });
     const port = Number(new URL(first.baseUrl).port);
-    const second = await startMetadataServer(view, { listen: `127.0.0.1:${port}`, fallbackHost: '127.0.0.1:0', log });
+    const second = await startMetadataServer(view, {
+      listen: `127.0.0.1:${port}`,
+      fallbackHost: '127.0.0.1:0',
+      log,
+    });
     try {
       assert.notEqual(second.baseUrl, first.baseUrl);
       assert.equal((await get(`${first.baseUrl}/v4/md-web`)).status, 200);

@@ -76,9 +76,9 @@ export async function startMetadataServer(
   // route to, and loopback (only host-network containers reach it) as the last resort.
   const candidates: { host: string; port?: number }[] = [];
   if (opts.fallbackHost) candidates.push(parseHostPort(opts.fallbackHost, 'fallbackHost'));
-  const bridge = dockerBridgeAddress();
-  if (bridge) candidates.push({ host: bridge });
-  candidates.push({ host: '127.0.0.1' });
+  const bridge = await dockerBridgeAddress();
+  if (bridge && !candidates.some((c) => c.host === bridge)) candidates.push({ host: bridge });
+  if (!candidates.some((c) => c.host === '127.0.0.1')) candidates.push({ host: '127.0.0.1' });
   const tried: string[] = [];
   for (const c of candidates) {
     for (const port of c.port !== undefined ? [c.port] : [FALLBACK_METADATA_PORT, 0]) {
@@ -347,7 +347,10 @@ class NetworkRates {
   private readonly last = new Map<string, { read: number; rx: number; tx: number }>();
   private static readonly MAX_ENTRIES = 2048;
 
-  update(dockerId: string, s: ContainerStats): { rx_bytes_per_sec: number; tx_bytes_per_sec: number } | undefined {
+  update(
+    dockerId: string,
+    s: ContainerStats,
+  ): { rx_bytes_per_sec: number; tx_bytes_per_sec: number } | undefined {
     const prev = this.last.get(dockerId);
     this.last.delete(dockerId);
     this.last.set(dockerId, { read: s.read, rx: s.networkRxBytes, tx: s.networkTxBytes });

@@ -50,7 +50,9 @@ export function containerSnapshot(overrides: Partial<ContainerSnapshot> = {}): C
     createdAt: T0 + 1_000,
     startedAt: T0 + 1_500,
     ports: [],
-    networks: [{ networkMode: 'awsvpc', ipv4Addresses: ['198.18.4.7'], ipv4SubnetCidrBlock: '198.18.4.0/24' }],
+    networks: [
+      { networkMode: 'awsvpc', ipv4Addresses: ['198.18.4.7'], ipv4SubnetCidrBlock: '198.18.4.0/24' },
+    ],
     labels: { 'com.amazonaws.ecs.container-name': 'web' },
     limits: { cpu: 99, memory: 100 },
     logDriver: 'json-file',
@@ -88,7 +90,11 @@ export function sampleStats(read: number, rx: number, tx: number): ContainerStat
     memoryLimitBytes: 100 * 1024 * 1024,
     networkRxBytes: rx,
     networkTxBytes: tx,
-    raw: { read: new Date(read).toISOString(), memory_stats: { usage: 2_000 }, networks: { eth0: { rx_bytes: rx } } },
+    raw: {
+      read: new Date(read).toISOString(),
+      memory_stats: { usage: 2_000 },
+      networks: { eth0: { rx_bytes: rx } },
+    },
   };
 }
 

@@ -477,7 +477,7 @@ export interface EngineInfo {
 // ---------------------------------------------------------------------------------------------
 
 export interface ContainerRuntime {
-  /** Resolves when the engine answers; DockerUnavailableError otherwise. */
+  /** Resolves when the engine answers; DockerUnavailableError when it is gone or does not answer in time. */
   ping(): Promise<void>;
   version(): Promise<EngineVersion>;
   info(): Promise<EngineInfo>;
@@ -491,11 +491,12 @@ export interface ContainerRuntime {
 
   /** Returns the container id. CannotCreateContainerError (kind 'conflict' when the name is taken). */
   createContainer(spec: ContainerSpec): Promise<string>;
-  /** Starting a running container is a no-op. */
+  /** Starting a running container is a no-op. ContainerNotFoundError when it does not exist. */
   startContainer(id: string): Promise<void>;
   /**
    * SIGTERM (or the image's stop signal), then SIGKILL after `timeoutSeconds`; resolves once the
-   * container has exited. Stopping a stopped container resolves with `stopped: false`.
+   * container has exited. Stopping a stopped container resolves with `stopped: false`; a missing
+   * one throws ContainerNotFoundError.
    */
   stopContainer(id: string, timeoutSeconds: number): Promise<StopResult>;
   /** Idempotent: a missing container is not an error. */

@@ -233,12 +233,26 @@ export class DockerRuntime implements ContainerRuntime {
   // Engine
 
   async ping(): Promise<void> {
-    await this.call(
-      'reach the Docker daemon',
-      this.timeouts.pingMs,
-      (signal) => this.request({ method: 'GET', path: '/_ping', signal }),
-      (f) => new DockerUnavailableError(`Docker daemon at ${this.endpoint} answered ping with: ${f.message}`),
-    );
+    try {
+      await this.call(
+        'reach the Docker daemon',
+        this.timeouts.pingMs,
+        (signal) => this.request({ method: 'GET', path: '/_ping', signal }),
+        (f) =>
+          new DockerUnavailableError(`Docker daemon at ${this.endpoint} answered ping with: ${f.message}`),
+      );
+    } catch (e) {
+      // For a liveness probe a daemon that does not answer is as down as one that is gone.
+      if (e instanceof DockerTimeoutError) {
+        throw new DockerUnavailableError(
+          `Docker daemon at ${this.endpoint} did not answer ping: ${e.message}`,
+          {
+            cause: e,
+          },
+        );
+      }
+      throw e;
+    }
   }
 
   async version(): Promise<EngineVersion> {
@@ -638,6 +652,10 @@ export class DockerRuntime implements ContainerRuntime {
           signal,
         );
         connected = true;
+        // The open's abort link ends with the open; a close from now on must end the response itself.
+        const onAbort = (): void => void res.destroy();
+        if (signal.aborted) onAbort();
+        signal.addEventListener('abort', onAbort, { once: true });
         setCurrent(res);
         resumeFrom ??= openedAt;
         queue.push({ type: 'stream', state: 'connected', resumed: everConnected });
@@ -674,6 +692,7 @@ export class DockerRuntime implements ContainerRuntime {
           res.once('error', (e) => resolve(`event stream failed: ${e.message}`));
           res.once('close', () => resolve('event stream closed'));
         });
+        signal.removeEventListener('abort', onAbort);
         setCurrent(undefined);
       } catch (e) {
         reason = e instanceof Error ? e.message : String(e);
