@@ -149,8 +149,8 @@ async function run(name: string, port: number, seconds: number): Promise<Result>
     name,
     requests: latencies.length,
     errors,
-    seconds,
-    rps: latencies.length / seconds,
+    seconds: elapsed,
+    rps: latencies.length / elapsed,
     p50: q(0.5),
     p99: q(0.99),
   };

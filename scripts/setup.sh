@@ -45,7 +45,10 @@ fi
 # npm packages: reinstall when the lock file is newer than the last install.
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   log "installing npm packages"
-  npm ci --no-audit --no-fund --loglevel=error
+  # `npm install`, not `npm ci`: with this machine's npm settings the lock file omits the
+  # optional per-platform packages of one lint dependency, which `npm ci` refuses. The lock
+  # still pins every version installed.
+  npm install --no-audit --no-fund --loglevel=error
 fi
 log "building"
 npm run --silent build
