@@ -10,10 +10,15 @@
 // `berth up` constructs it in the same process as the control plane; `berth agent` on its own.
 import { randomUUID } from 'node:crypto';
 import { pino, type Logger } from 'pino';
-import { PROTOCOL_VERSION, type HelloMessage, type ServerToAgent, type WelcomeMessage } from '../domain/agent-protocol.js';
+import {
+  PROTOCOL_VERSION,
+  type HealthMessage,
+  type HelloMessage,
+  type ServerToAgent,
+  type WelcomeMessage,
+} from '../domain/agent-protocol.js';
 import { systemClock, type Clock } from '../domain/clock.js';
-import type { BackoffPolicy } from './backoff.js';
-import { backoffDelay } from './backoff.js';
+import { backoffDelay, type BackoffPolicy } from './backoff.js';
 import type { AgentConfig } from './config.js';
 import { EcsApiClient } from './ecs-api.js';
 import { TaskEngine } from './engine/task-engine.js';
@@ -57,10 +62,13 @@ export class BerthAgent implements AgentTaskView {
   private engine: TaskEngine | undefined;
   private metadata: MetadataServer | undefined;
   private session: SessionClient | undefined;
+  /** The container runtime's last known health, re-sent on every new session. */
+  private runtimeHealth: HealthMessage | undefined;
   private logsHandler: LogsHandler | undefined;
   private facts: HostFacts | undefined;
   private readonly openLogStreams = new Set<string>();
   private registration: Registration | undefined;
+  private starting: Promise<void> | undefined;
 
   constructor(
     readonly config: AgentConfig,
@@ -88,24 +96,72 @@ export class BerthAgent implements AgentTaskView {
     return this.session?.isReady ?? false;
   }
 
+  /**
+   * Resolves once the host is registered and its session is being opened. A failure (or a stop
+   * meanwhile) undoes what was started and rejects.
+   */
   async start(): Promise<void> {
     if (this.life !== 'new') throw new Error(`cannot start an agent that is ${this.life}`);
     this.life = 'starting';
+    this.starting = (async () => {
+      try {
+        await this.startSteps();
+        this.life = 'running';
+      } catch (e) {
+        await this.teardown();
+        this.life = 'stopped';
+        throw e;
+      }
+    })();
+    await this.starting;
+  }
+
+  /** Stops talking to the control plane and Docker; containers keep running. */
+  async stop(): Promise<void> {
+    this.abort.abort();
+    if (this.life === 'starting') {
+      // start() tears down what it made once it sees the abort.
+      await this.starting?.catch(() => undefined);
+      return;
+    }
+    if (this.life !== 'running') {
+      if (this.life === 'new') this.life = 'stopped';
+      return;
+    }
+    this.life = 'stopping';
+    await this.teardown();
+    this.life = 'stopped';
+    this.log.info('berth agent stopped');
+  }
+
+  private async startSteps(): Promise<void> {
     const c = this.config;
-    this.state = StateFile.open(c.dataDir, { flushDelayMs: c.stateFlushDelayMs, newHostId: randomUUID, log: this.log });
-    const hostId = this.state.data.hostId;
-    this.log.info({ hostId, dataDir: c.dataDir, endpoint: c.endpoint, cluster: c.cluster }, 'berth agent starting');
+    const state = StateFile.open(c.dataDir, {
+      flushDelayMs: c.stateFlushDelayMs,
+      newHostId: randomUUID,
+      log: this.log,
+    });
+    this.state = state;
+    const hostId = state.data.hostId;
+    this.log.info(
+      { hostId, dataDir: c.dataDir, endpoint: c.endpoint, cluster: c.cluster },
+      'berth agent starting',
+    );
 
     this.facts = await this.waitForEngine();
     const cidr = parseCidr(c.taskSubnetCidr);
     const taskNetwork = { networkName: c.taskNetworkName, cidr, hostId };
     await this.prepareAwsvpc(taskNetwork);
+    this.checkNotStopping();
 
-    this.engine = new TaskEngine({
+    this.metadata = await startMetadataServer(this, { listen: c.metadataListen, log: this.log });
+    this.checkNotStopping();
+    this.logsHandler = createLogsHandler(this, this.log);
+    const engine = new TaskEngine({
       runtime: this.runtime,
       clock: this.clock,
       log: this.log,
-      state: this.state,
+      state,
       settings: {
         hostId,
         pullPolicy: c.imagePullPolicy,
@@ -118,12 +174,13 @@ export class BerthAgent implements AgentTaskView {
       availabilityZone: c.availabilityZone,
       metadataBaseUrl: () => this.metadata?.baseUrl ?? '',
       send: (msg) => this.session?.send(msg) ?? false,
+      onRuntimeHealth: (status, reason) => this.onRuntimeHealth(status, reason),
     });
-    this.metadata = await startMetadataServer(this, { listen: c.metadataListen, log: this.log });
-    this.logsHandler = createLogsHandler(this, this.log);
-    await this.engine.start();
+    this.engine = engine;
+    await engine.start();
 
     this.registration = await this.register();
+    this.checkNotStopping();
     this.session = new SessionClient({
       endpoint: c.endpoint,
       hello: () => this.hello(),
@@ -135,25 +192,23 @@ export class BerthAgent implements AgentTaskView {
       log: this.log,
     });
     this.session.start();
-    this.life = 'running';
-    this.log.info({ containerInstanceArn: this.registration.containerInstanceArn, metadata: this.metadata.baseUrl }, 'berth agent running');
+    this.log.info(
+      { containerInstanceArn: this.registration.containerInstanceArn, metadata: this.metadata.baseUrl },
+      'berth agent running',
+    );
   }
 
-  /** Stops talking to the control plane and Docker; containers keep running. */
-  async stop(): Promise<void> {
-    if (this.life === 'stopped' || this.life === 'stopping' || this.life === 'new') {
-      this.life = 'stopped';
-      return;
-    }
-    this.life = 'stopping';
-    this.abort.abort();
+  private checkNotStopping(): void {
+    if (this.abort.signal.aborted) throw new RegistrationAbortedError('the agent is stopping');
+  }
+
+  /** Closes what was started, in reverse order (each part tolerates never having started). */
+  private async teardown(): Promise<void> {
     await this.session?.stop();
     this.logsHandler?.closeAll();
     await this.engine?.stop();
     await this.metadata?.close();
     this.state?.close();
-    this.life = 'stopped';
-    this.log.info('berth agent stopped');
   }
 
   // --- start-up --------------------------------------------------------------------------------
@@ -167,8 +222,14 @@ export class BerthAgent implements AgentTaskView {
         return { engine, version };
       } catch (err) {
         const delay = backoffDelay(ENGINE_WAIT, attempt, Math.random());
-        this.log.warn({ err: (err as Error).message, socket: this.config.dockerSocket, retryInMs: delay }, 'Docker engine not reachable; waiting for it');
-        await new Promise((r) => setTimeout(r, delay));
+        this.log.warn(
+          { err: (err as Error).message, socket: this.config.dockerSocket, retryInMs: delay },
+          'Docker engine not reachable; waiting for it',
+        );
+        await new Promise<void>((r) => {
+          const t = setTimeout(r, delay);
+          this.abort.signal.addEventListener('abort', () => (clearTimeout(t), r()), { once: true });
+        });
       }
     }
   }
@@ -176,14 +237,23 @@ export class BerthAgent implements AgentTaskView {
   /** The pause image and the task network; awsvpc tasks fail with the reason when these cannot be made. */
   private async prepareAwsvpc(tn: Parameters<typeof ensureTaskNetwork>[1]): Promise<void> {
     try {
-      await ensurePauseImage(this.runtime, this.ownsRuntime ? new DockerImageImporter(this.config.dockerSocket) : undefined);
+      await ensurePauseImage(
+        this.runtime,
+        this.ownsRuntime ? new DockerImageImporter(this.config.dockerSocket) : undefined,
+      );
     } catch (err) {
-      this.log.error({ err: (err as Error).message }, 'pause image unavailable: awsvpc tasks will fail to start');
+      this.log.error(
+        { err: (err as Error).message },
+        'pause image unavailable: awsvpc tasks will fail to start',
+      );
     }
     try {
       await ensureTaskNetwork(this.runtime, tn);
     } catch (err) {
-      this.log.error({ err: (err as Error).message }, 'task network unavailable: awsvpc tasks will fail to start');
+      this.log.error(
+        { err: (err as Error).message },
+        'task network unavailable: awsvpc tasks will fail to start',
+      );
     }
   }
 
@@ -229,14 +299,27 @@ export class BerthAgent implements AgentTaskView {
       hostId: this.state!.data.hostId,
       agentVersion: AGENT_VERSION,
       instances: reg ? [{ containerInstanceArn: reg.containerInstanceArn }] : [],
-      ...(c.managedCapacity && this.facts ? { managed: computeManagedCapacity(this.facts.engine, c.reservedMemoryMiB, c.availabilityZone) } : {}),
+      ...(c.managedCapacity && this.facts
+        ? { managed: computeManagedCapacity(this.facts.engine, c.reservedMemoryMiB, c.availabilityZone) }
+        : {}),
     };
   }
 
+  /** Tells the control plane when Docker goes away or comes back (and after every welcome). */
+  private onRuntimeHealth(status: 'OK' | 'IMPAIRED', reason?: string): void {
+    const changed = this.runtimeHealth?.containerRuntime !== status;
+    this.runtimeHealth = { type: 'health', containerRuntime: status, ...(reason ? { reason } : {}) };
+    if (changed) this.session?.send(this.runtimeHealth);
+  }
+
   private onReady(w: WelcomeMessage): void {
+    if (this.runtimeHealth) this.session?.send(this.runtimeHealth);
     for (const r of w.refusedInstances ?? []) {
       if (r.reason === 'MISSING') {
-        this.log.warn({ containerInstanceArn: r.containerInstanceArn }, 'the control plane lost this instance; registering anew');
+        this.log.warn(
+          { containerInstanceArn: r.containerInstanceArn },
+          'the control plane lost this instance; registering anew',
+        );
         dropRegistration(this.state!.data, r.containerInstanceArn);
         this.state!.markDirty();
         void this.register()
@@ -245,10 +328,14 @@ export class BerthAgent implements AgentTaskView {
             this.session?.reconnect('registered anew');
           })
           .catch((err: unknown) => {
-            if (!(err instanceof RegistrationAbortedError)) this.log.error({ err }, 'registering anew failed');
+            if (!(err instanceof RegistrationAbortedError))
+              this.log.error({ err }, 'registering anew failed');
           });
       } else {
-        this.log.error({ containerInstanceArn: r.containerInstanceArn }, 'this container instance was deregistered; it gets no tasks (restart the agent with a fresh --data-dir to register again)');
+        this.log.error(
+          { containerInstanceArn: r.containerInstanceArn },
+          'this container instance was deregistered; it gets no tasks (restart the agent with a fresh --data-dir to register again)',
+        );
       }
     }
     this.engine?.onSessionReady();

@@ -18,11 +18,20 @@ export const agentConfigSchema = z
     /** Base URL of the control plane (`berth server`), e.g. http://127.0.0.1:7345. */
     endpoint: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
     /** Cluster this host registers in. `default` is created when missing, as the ECS agent does. */
-    cluster: z.string().regex(/^[A-Za-z0-9_-]{1,255}$/, 'must be 1-255 letters, digits, - or _').default('default'),
+    cluster: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,255}$/, 'must be 1-255 letters, digits, - or _')
+      .default('default'),
     /** Where the agent keeps its state (host id, registrations, tasks, unacknowledged reports). */
-    dataDir: z.string().min(1).default(join(homedir(), '.berth', 'agent')),
+    dataDir: z
+      .string()
+      .min(1)
+      .default(join(homedir(), '.berth', 'agent')),
     /** Region of the control plane's API calls (the SigV4 credential scope carries it). */
-    region: z.string().regex(/^[a-z0-9-]{1,32}$/, 'must look like us-east-1').default('us-east-1'),
+    region: z
+      .string()
+      .regex(/^[a-z0-9-]{1,32}$/, 'must look like us-east-1')
+      .default('us-east-1'),
     /** Memory kept back for the host itself: registered MEMORY = host MiB − this. */
     reservedMemoryMiB: z.coerce.number().int().min(0).default(256),
     /** `ecs.availability-zone`; default `<region>a`. */
@@ -31,14 +40,20 @@ export const agentConfigSchema = z
     instanceType: z.string().min(1).max(64).default('berth.local'),
     /** Custom attributes registered with the instance (name → value). */
     attributes: z
-      .record(z.string().regex(ATTRIBUTE_NAME, 'attribute names are 1-128 of [A-Za-z0-9_./-]'), z.string().max(128))
+      .record(
+        z.string().regex(ATTRIBUTE_NAME, 'attribute names are 1-128 of [A-Za-z0-9_./-]'),
+        z.string().max(128),
+      )
       .default({}),
     /** Also serve as managed (FARGATE) capacity. */
     managedCapacity: z.boolean().default(false),
     /** Address range of this host's awsvpc task network (one per host: hosts must not overlap). */
     taskSubnetCidr: z
       .string()
-      .refine((s) => safeCidr(s) !== undefined, 'must be an IPv4 CIDR between /16 and /29, e.g. 198.19.0.0/24')
+      .refine(
+        (s) => safeCidr(s) !== undefined,
+        'must be an IPv4 CIDR between /16 and /29, e.g. 198.19.0.0/24',
+      )
       .default('198.19.0.0/24'),
     /** Docker network that carries awsvpc task interfaces. */
     taskNetworkName: z
@@ -50,11 +65,21 @@ export const agentConfigSchema = z
     /** Task metadata endpoint address (ECS: 169.254.170.2:80); the metadata server falls back when it cannot bind it. */
     metadataListen: listenAddress.default('169.254.170.2:80'),
     /** When to contact a registry: this host usually has no internet, so local images win by default. */
-    imagePullPolicy: z.enum(['always', 'if-not-present', 'never', 'remote-or-cached']).default('if-not-present'),
+    imagePullPolicy: z
+      .enum(['always', 'if-not-present', 'never', 'remote-or-cached'])
+      .default('if-not-present'),
     /** How long stopped tasks' containers stay on the host (for logs and inspection) before removal. */
-    taskCleanupWaitMs: z.coerce.number().int().min(0).default(10 * 60_000),
+    taskCleanupWaitMs: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .default(10 * 60_000),
     /** How long a container may wait for its dependsOn conditions when it sets no startTimeout (ECS: 3 min). */
-    containerStartTimeoutMs: z.coerce.number().int().min(1000).default(3 * 60_000),
+    containerStartTimeoutMs: z.coerce
+      .number()
+      .int()
+      .min(1000)
+      .default(3 * 60_000),
     /** A session that hears nothing (not even a ping) for this long is dropped and reopened. */
     sessionTimeoutMs: z.coerce.number().int().min(100).default(HEARTBEAT_TIMEOUT_MS),
     /** First reconnect delay; doubles up to reconnectMaxMs, with jitter. */
@@ -143,14 +168,19 @@ export function parseAgentConfig(flags: AgentConfigInput, env: NodeJS.ProcessEnv
     raw[k] = k === 'managedCapacity' ? parseBoolean(v) : v;
   }
   if (typeof raw.managedCapacity === 'string') {
-    throw new ConfigError(`invalid option managedCapacity (--managed-capacity / ${envNames.managedCapacity}): must be true or false`);
+    throw new ConfigError(
+      `invalid option managedCapacity (--managed-capacity / ${envNames.managedCapacity}): must be true or false`,
+    );
   }
   const r = agentConfigSchema.safeParse(raw);
   if (!r.success) {
     const issue = r.error.issues[0];
     const key = String(issue?.path[0] ?? '') as keyof ParsedConfig;
     const env = envNames[key];
-    const detail = issue?.code === 'invalid_type' && raw[key] === undefined ? 'is required' : (issue?.message ?? 'invalid');
+    const detail =
+      issue?.code === 'invalid_type' && raw[key] === undefined
+        ? 'is required'
+        : (issue?.message ?? 'invalid');
     throw new ConfigError(`invalid option ${key}${env ? ` (--${kebab(key)} / ${env})` : ''}: ${detail}`);
   }
   const c = r.data;

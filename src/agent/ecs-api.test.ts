@@ -20,11 +20,17 @@ describe('signedHeaders', () => {
       h.authorization!,
       /^AWS4-HMAC-SHA256 Credential=berth-agent\/20260102\/eu-west-3\/ecs\/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature=[0-9a-f]{64}$/,
     );
-    assert.deepEqual(identityFromAuthorization(h.authorization), { accessKeyId: 'berth-agent', region: 'eu-west-3' });
+    assert.deepEqual(identityFromAuthorization(h.authorization), {
+      accessKeyId: 'berth-agent',
+      region: 'eu-west-3',
+    });
   });
   it('signs the body: another body gives another signature', () => {
     const base = { host: 'h', path: '/', target: 't', region: 'us-east-1', now: 0 };
-    assert.notEqual(signedHeaders({ ...base, body: '{}' }).authorization, signedHeaders({ ...base, body: '{"a":1}' }).authorization);
+    assert.notEqual(
+      signedHeaders({ ...base, body: '{}' }).authorization,
+      signedHeaders({ ...base, body: '{"a":1}' }).authorization,
+    );
   });
 });
 
@@ -62,7 +68,10 @@ describe('EcsApiClient', () => {
   });
 
   it('turns an error answer into EcsApiError with the wire code', async () => {
-    answer = { status: 400, body: JSON.stringify({ __type: 'ClusterNotFoundException', message: 'Cluster not found.' }) };
+    answer = {
+      status: 400,
+      body: JSON.stringify({ __type: 'ClusterNotFoundException', message: 'Cluster not found.' }),
+    };
     const api = new EcsApiClient({ endpoint: url, region: 'us-east-1' });
     await assert.rejects(api.call('RegisterContainerInstance', { cluster: 'x' }), (e: unknown) => {
       assert.ok(e instanceof EcsApiError);
@@ -74,8 +83,14 @@ describe('EcsApiClient', () => {
   });
 
   it('keeps only the shape name of a namespaced __type', async () => {
-    answer = { status: 500, body: JSON.stringify({ __type: 'com.amazonaws.ecs#ServerException', message: 'boom' }) };
+    answer = {
+      status: 500,
+      body: JSON.stringify({ __type: 'com.amazonaws.ecs#ServerException', message: 'boom' }),
+    };
     const api = new EcsApiClient({ endpoint: url, region: 'us-east-1' });
-    await assert.rejects(api.call('ListClusters', {}), (e: unknown) => e instanceof EcsApiError && e.code === 'ServerException');
+    await assert.rejects(
+      api.call('ListClusters', {}),
+      (e: unknown) => e instanceof EcsApiError && e.code === 'ServerException',
+    );
   });
 });

@@ -63,13 +63,18 @@ export class EcsApiClient {
       try {
         json = JSON.parse(text) as Record<string, unknown>;
       } catch {
-        throw new EcsApiError('SerializationException', `unreadable answer (HTTP ${res.status}): ${text.slice(0, 200)}`, res.status);
+        throw new EcsApiError(
+          'SerializationException',
+          `unreadable answer (HTTP ${res.status}): ${text.slice(0, 200)}`,
+          res.status,
+        );
       }
     }
     if (!res.ok) {
       const type = typeof json.__type === 'string' ? json.__type : `HTTP${res.status}`;
       const code = type.includes('#') ? type.slice(type.lastIndexOf('#') + 1) : type;
-      const message = typeof json.message === 'string' ? json.message : (json.Message as string | undefined) ?? text;
+      const message =
+        typeof json.message === 'string' ? json.message : ((json.Message as string | undefined) ?? text);
       throw new EcsApiError(code, message, res.status);
     }
     return json as EcsOperations[Op]['output'];
@@ -87,11 +92,15 @@ export interface SigningInput {
 }
 
 const sha256hex = (s: string): string => createHash('sha256').update(s, 'utf8').digest('hex');
-const hmac = (key: Buffer | string, s: string): Buffer => createHmac('sha256', key).update(s, 'utf8').digest();
+const hmac = (key: Buffer | string, s: string): Buffer =>
+  createHmac('sha256', key).update(s, 'utf8').digest();
 
 /** The request headers with a SigV4 Authorization (service `ecs`, scope `<date>/<region>/ecs/aws4_request`). */
 export function signedHeaders(i: SigningInput): Record<string, string> {
-  const amzDate = new Date(i.now).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  const amzDate = new Date(i.now)
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
   const date = amzDate.slice(0, 8);
   const headers: Record<string, string> = {
     'content-type': 'application/x-amz-json-1.1',

@@ -11,7 +11,12 @@ import { backoffDelay, type BackoffPolicy } from './backoff.js';
 import type { EcsApiClient } from './ecs-api.js';
 import { EcsApiError } from './ecs-api.js';
 import { computeRegistrationRequest, type HostFacts, type RegistrationSettings } from './registration.js';
-import { findRegistration, saveRegistration, type AgentStateData, type Registration } from './state/agent-state.js';
+import {
+  findRegistration,
+  saveRegistration,
+  type AgentStateData,
+  type Registration,
+} from './state/agent-state.js';
 
 export interface RegisterDeps {
   api: Pick<EcsApiClient, 'call'>;
@@ -48,10 +53,18 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 
 /** Is this the control plane saying it has no such instance (so a fresh registration is due)? */
 export function isUnknownInstance(e: unknown): boolean {
-  return e instanceof EcsApiError && e.code === 'InvalidParameterException' && /containerInstanceArn/.test(e.message);
+  return (
+    e instanceof EcsApiError &&
+    e.code === 'InvalidParameterException' &&
+    /containerInstanceArn/.test(e.message)
+  );
 }
 
-export async function registerInstance(deps: RegisterDeps, target: RegisterTarget, facts: () => Promise<HostFacts>): Promise<Registration> {
+export async function registerInstance(
+  deps: RegisterDeps,
+  target: RegisterTarget,
+  facts: () => Promise<HostFacts>,
+): Promise<Registration> {
   const { cluster } = target.settings;
   for (let attempt = 0; ; attempt++) {
     if (deps.signal.aborted) throw new RegistrationAbortedError('the agent is stopping');
@@ -64,10 +77,19 @@ export async function registerInstance(deps: RegisterDeps, target: RegisterTarge
       const out = await deps.api.call('RegisterContainerInstance', request);
       const arn = out.containerInstance?.containerInstanceArn;
       if (!arn) throw new Error('RegisterContainerInstance answered without a containerInstanceArn');
-      const reg: Registration = { endpoint: target.endpoint, cluster, region: target.region, containerInstanceArn: arn, registeredAt: deps.clock.now() };
+      const reg: Registration = {
+        endpoint: target.endpoint,
+        cluster,
+        region: target.region,
+        containerInstanceArn: arn,
+        registeredAt: deps.clock.now(),
+      };
       saveRegistration(deps.state, reg);
       deps.persist();
-      deps.log.info({ containerInstanceArn: arn, cluster, again: saved !== undefined }, 'container instance registered');
+      deps.log.info(
+        { containerInstanceArn: arn, cluster, again: saved !== undefined },
+        'container instance registered',
+      );
       return reg;
     } catch (e) {
       if (e instanceof EcsApiError && e.code === 'ClusterNotFoundException' && cluster === 'default') {
@@ -80,14 +102,20 @@ export async function registerInstance(deps: RegisterDeps, target: RegisterTarge
           deps.log.warn({ err: (ce as Error).message }, 'could not create cluster default');
         }
       } else if (saved && isUnknownInstance(e)) {
-        deps.log.warn({ containerInstanceArn: saved.containerInstanceArn, err: (e as Error).message }, 'the control plane does not know this instance; registering anew');
+        deps.log.warn(
+          { containerInstanceArn: saved.containerInstanceArn, err: (e as Error).message },
+          'the control plane does not know this instance; registering anew',
+        );
         deps.state.registrations = deps.state.registrations.filter((r) => r !== saved);
         deps.persist();
         attempt = -1;
         continue;
       }
       const delay = backoffDelay(deps.backoff, attempt, Math.random());
-      deps.log.warn({ err: (e as Error).message, retryInMs: delay, cluster, endpoint: target.endpoint }, 'registration failed; retrying');
+      deps.log.warn(
+        { err: (e as Error).message, retryInMs: delay, cluster, endpoint: target.endpoint },
+        'registration failed; retrying',
+      );
       await sleep(delay, deps.signal);
     }
   }

@@ -83,13 +83,17 @@ export function computeAttributes(facts: HostFacts, s: RegistrationSettings): At
     { name: 'ecs.instance-type', value: s.instanceType },
   ];
   for (const v of dockerApiVersions(facts.version.apiVersion)) out.push({ name: `${DOCKER_API}${v}` });
-  for (const d of SUPPORTED_LOG_DRIVERS) out.push({ name: `com.amazonaws.ecs.capability.logging-driver.${d}` });
+  for (const d of SUPPORTED_LOG_DRIVERS)
+    out.push({ name: `com.amazonaws.ecs.capability.logging-driver.${d}` });
   for (const c of CAPABILITY_ATTRIBUTES) out.push({ name: c });
   for (const [name, value] of Object.entries(s.attributes)) out.push({ name, value });
   return out;
 }
 
-export function computeRegistrationRequest(facts: HostFacts, s: RegistrationSettings): RegisterContainerInstanceRequest {
+export function computeRegistrationRequest(
+  facts: HostFacts,
+  s: RegistrationSettings,
+): RegisterContainerInstanceRequest {
   return {
     cluster: s.cluster,
     totalResources: computeTotalResources(facts.engine, s.reservedMemoryMiB),

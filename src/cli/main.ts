@@ -4,6 +4,7 @@ import { ConfigError } from '../config/server-config.js';
 import { registerAgentCommand } from './commands/agent.js';
 import { registerServerCommand } from './commands/server.js';
 import { registerLogsCommand } from './commands/logs.js';
+import { registerUpCommand } from './commands/up.js';
 
 const program = new Command();
 program
@@ -15,6 +16,7 @@ program
 registerServerCommand(program);
 registerAgentCommand(program);
 registerLogsCommand(program);
+registerUpCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -8,6 +8,7 @@
 //     ◄── tasks {full: false, tasks[]} ──────   later changes (desiredStatus, new tasks)
 //     ── report {id, change} ───────────────►   applied idempotently (statuses only move forward)
 //     ◄── ack {id} ──────────────────────────   agent drops the report from its durable outbox
+//     ── health {containerRuntime} ─────────►   instance healthStatus (Docker up or down)
 //     ◄── logs-open {streamId, ...} ─────────   `berth logs` relayed to the host that has the logs
 //     ── logs-data / logs-end ──────────────►
 //
@@ -185,6 +186,16 @@ export interface AckMessage {
   error?: string;
 }
 
+/**
+ * The host's container runtime is (un)usable: sent on every change and after each welcome.
+ * The gateway records it as the container instance's healthStatus (CONTAINER_RUNTIME detail).
+ */
+export interface HealthMessage {
+  type: 'health';
+  containerRuntime: 'OK' | 'IMPAIRED';
+  reason?: string;
+}
+
 export interface LogsOpenMessage {
   type: 'logs-open';
   streamId: string;
@@ -214,10 +225,10 @@ export interface LogsEndMessage {
   error?: string;
 }
 
-export type AgentToServer = HelloMessage | ReportMessage | LogsDataMessage | LogsEndMessage;
+export type AgentToServer = HelloMessage | ReportMessage | HealthMessage | LogsDataMessage | LogsEndMessage;
 export type ServerToAgent = WelcomeMessage | TasksMessage | AckMessage | LogsOpenMessage | LogsCloseMessage;
 
-const agentTypes = new Set(['hello', 'report', 'logs-data', 'logs-end']);
+const agentTypes = new Set(['hello', 'report', 'health', 'logs-data', 'logs-end']);
 const serverTypes = new Set(['welcome', 'tasks', 'ack', 'logs-open', 'logs-close']);
 
 function parse(raw: string, allowed: Set<string>): { type: string } | undefined {

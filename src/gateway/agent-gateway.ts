@@ -21,9 +21,11 @@ import {
   type AgentTask,
   type TaskStateReport,
   type WelcomeMessage,
+  type HealthMessage,
 } from '../domain/agent-protocol.js';
 import { taskArn as buildTaskArn } from '../domain/arn.js';
-import type { Clock } from '../domain/clock.js';
+import { toEpochSeconds, type Clock } from '../domain/clock.js';
+import { withRuntimeHealth } from '../domain/container-instance/health.js';
 import type { ContainerInstanceRecord, ManagedHostRecord, TaskRecord } from '../domain/records.js';
 import { updateRecord } from '../store/cas.js';
 import { keys } from '../store/keys.js';
@@ -32,7 +34,7 @@ import type { GatewayConfig } from './config.js';
 import { KeySerializer } from './key-serializer.js';
 import { registerLogsRoute } from './logs-relay.js';
 import { computeManagedHost } from './managed-host.js';
-import { checkHello, checkLogsData, checkLogsEnd, checkReport, reportId } from './messages.js';
+import { checkHealth, checkHello, checkLogsData, checkLogsEnd, checkReport, reportId } from './messages.js';
 import { containerInstanceKeyOf, decideTaskPush, isTaskOnHost, parseTaskKey } from './routing.js';
 import { AgentSession } from './session.js';
 import { SessionRegistry } from './session-registry.js';
@@ -257,6 +259,24 @@ export class AgentGateway {
       case 'report':
         this.onReport(conn, raw);
         return;
+      case 'health': {
+        const m = checkHealth(raw);
+        if (!m.ok) return this.dropped(conn, 'health', m.reason);
+        const session = conn.session;
+        if (!session) return this.dropped(conn, 'health', 'health before hello');
+        for (const arn of session.instanceArns) {
+          this.background(this.recordRuntimeHealth(arn, m.value), 'instance health');
+        }
+        if (m.value.containerRuntime === 'IMPAIRED') {
+          this.log.warn(
+            { host: session.hostId, reason: m.value.reason },
+            'agent reports its container runtime impaired',
+          );
+        } else {
+          this.log.info({ host: session.hostId }, 'agent reports its container runtime healthy');
+        }
+        return;
+      }
       case 'logs-data': {
         const m = checkLogsData(raw);
         if (!m.ok) return this.dropped(conn, 'logs-data', m.reason);
@@ -471,6 +491,24 @@ export class AgentGateway {
         const connected = this.registry.forInstance(arn) !== undefined && cur.status !== 'INACTIVE';
         if ((cur.agentConnected ?? false) === connected) return undefined;
         return { ...cur, agentConnected: connected, version: (cur.version ?? 0) + 1 };
+      });
+    });
+  }
+
+  /** The instance's healthStatus from the agent's latest health message (serialised per instance). */
+  private recordRuntimeHealth(arn: string, health: HealthMessage): Promise<void> {
+    const ci = containerInstanceKeyOf(arn);
+    if (!ci) return Promise.resolve();
+    return this.writes.run(ci.key, async () => {
+      await updateRecord<ContainerInstanceRecord>(this.opts.store, ci.key, (cur) => {
+        if (!cur || cur.status === 'INACTIVE') return undefined;
+        const healthStatus = withRuntimeHealth(
+          cur.healthStatus,
+          health.containerRuntime,
+          health.reason,
+          toEpochSeconds(this.opts.clock.now()),
+        );
+        return { ...cur, healthStatus, version: (cur.version ?? 0) + 1 };
       });
     });
   }

@@ -3,6 +3,7 @@
 // names the offending member.
 import {
   PROTOCOL_VERSION,
+  type HealthMessage,
   type HelloMessage,
   type LogsDataMessage,
   type LogsEndMessage,
@@ -113,4 +114,12 @@ export function checkLogsEnd(m: Record<string, unknown>): Checked<LogsEndMessage
   if (m.error !== undefined && typeof m.error !== 'string')
     return fail('error: must be a string when present');
   return { ok: true, value: m as unknown as LogsEndMessage };
+}
+
+export function checkHealth(m: Record<string, unknown>): Checked<HealthMessage> {
+  if (m.containerRuntime !== 'OK' && m.containerRuntime !== 'IMPAIRED')
+    return fail('containerRuntime: must be OK or IMPAIRED');
+  if (m.reason !== undefined && typeof m.reason !== 'string')
+    return fail('reason: must be a string when present');
+  return { ok: true, value: m as unknown as HealthMessage };
 }

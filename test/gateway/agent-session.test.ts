@@ -135,6 +135,40 @@ describe('agent sessions in berth server', () => {
     assert.ok(Date.now() - t0 < DISCONNECT_BOUND_MS);
   });
 
+  it("records the agent's container runtime health as the instance's healthStatus", async () => {
+    await freshCluster();
+    const arn = await registerInstance();
+    const { agent } = await connect('host-health', arn);
+    const health = async () =>
+      (
+        await ecs.send(
+          new DescribeContainerInstancesCommand({
+            cluster: CLUSTER,
+            containerInstances: [arn],
+            include: ['CONTAINER_INSTANCE_HEALTH'],
+          }),
+        )
+      ).containerInstances?.[0]?.healthStatus;
+    assert.equal((await health())?.overallStatus, 'INSUFFICIENT_DATA');
+    agent.send({
+      type: 'health',
+      containerRuntime: 'IMPAIRED',
+      reason: 'Docker engine unreachable: ECONNREFUSED',
+    });
+    const impaired = await waitFor('IMPAIRED', async () => {
+      const h = await health();
+      return h?.overallStatus === 'IMPAIRED' ? h : undefined;
+    });
+    assert.equal(impaired.details?.[0]?.type, 'CONTAINER_RUNTIME');
+    assert.match(impaired.details?.[0]?.statusReason ?? '', /ECONNREFUSED/);
+    agent.send({ type: 'health', containerRuntime: 'OK' });
+    await waitFor('OK', async () => (await health())?.overallStatus === 'OK');
+    agent.send({ type: 'health', containerRuntime: 'SIDEWAYS' });
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal((await health())?.overallStatus, 'OK', 'a malformed health message changes nothing');
+    agent.terminate();
+  });
+
   it('an agent that stops answering heartbeats is cut off and marked disconnected', async () => {
     await freshCluster();
     const arn = await registerInstance();

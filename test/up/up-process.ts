@@ -26,6 +26,7 @@ export interface UpProcess {
   output(): string;
   /** SIGTERM (or the given signal) and wait for the exit, bounded; SIGKILL after 30 s. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
+  readonly tracked: Set<string>;
   /** Marks a task as this Berth's: cleanup() removes its containers (found by their task-arn label). */
   track(taskArn: string): void;
   /** Removes the containers of tracked tasks and of its task network, the network and the data dir. */
@@ -36,6 +37,8 @@ export interface UpOptions {
   args?: string[];
   env?: NodeJS.ProcessEnv;
   readyTimeoutMs?: number;
+  /** Start again where a stopped `berth up` left off: same port, data dir, subnet, network and tracked tasks. */
+  resume?: UpProcess;
 }
 
 /** A /24 inside 198.18.0.0/15 for this process's awsvpc tasks; random, to not meet other tests' ranges. */
@@ -45,11 +48,11 @@ export function randomTaskSubnet(): string {
 }
 
 export async function startBerthUp(opts: UpOptions = {}): Promise<UpProcess> {
-  const id = randomBytes(3).toString('hex');
-  const dataDir = mkdtempSync(join(tmpdir(), 'berth-up-'));
-  const port = await freePort();
-  const taskSubnet = randomTaskSubnet();
-  const taskNetwork = `berth-test-${id}`;
+  const prev = opts.resume;
+  const dataDir = prev?.dataDir ?? mkdtempSync(join(tmpdir(), 'berth-up-'));
+  const port = prev?.port ?? (await freePort());
+  const taskSubnet = prev?.taskSubnet ?? randomTaskSubnet();
+  const taskNetwork = prev?.taskNetwork ?? `berth-test-${randomBytes(3).toString('hex')}`;
   const proc = spawn(
     process.execPath,
     [
@@ -98,7 +101,7 @@ export async function startBerthUp(opts: UpOptions = {}): Promise<UpProcess> {
     }
   };
 
-  const tracked = new Set<string>();
+  const tracked = prev?.tracked ?? new Set<string>();
   const cleanup = async (): Promise<void> => {
     const victims = new Set<string>();
     const { stdout: labelled } = await run(
@@ -136,6 +139,7 @@ export async function startBerthUp(opts: UpOptions = {}): Promise<UpProcess> {
     proc,
     output: () => out,
     stop,
+    tracked,
     track: (taskArn: string) => void tracked.add(taskArn),
     cleanup,
   };

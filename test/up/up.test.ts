@@ -188,11 +188,11 @@ describe('berth up', () => {
       assert.equal(r.text, 'hello-berth\n');
     });
 
-    it('runs with the FARGATE size (256 CPU units, 512 MiB) as enforced limits', async () => {
-      const limits = await effectiveLimits(web);
-      assert.equal(limits.cpus, 0.25, `CPU limit: ${JSON.stringify(limits)}`);
-      assert.equal(limits.memoryBytes, 512 * 1024 * 1024, `task memory limit: ${JSON.stringify(limits)}`);
-      assert.equal(limits.containerMemoryBytes, 100 * 1024 * 1024, 'the container keeps its own hard limit');
+    it('runs with the FARGATE size (256 CPU units, 512 MiB) as limits in docker inspect', async () => {
+      const h = await hostConfig(web);
+      assert.equal(h.NanoCpus, 0.25e9, 'the task CPU: 256 units = 0.25 CPU');
+      assert.equal(h.CpuShares, 99, "the container's own cpu as its share");
+      assert.equal(h.Memory, 100 * MiB, 'its own hard limit, below the task memory of 512 MiB');
     });
 
     it('reads ECS_CONTAINER_METADATA_URI_V4/task from inside the container', async () => {
@@ -266,8 +266,10 @@ describe('berth up', () => {
         const r = await berthLogs(taskId(taskArn));
         return r.stdout.includes('tick-1') ? r.stdout : undefined;
       });
-      assert.match(out, /^hello-from-logs\n/);
-      assert.ok(out.includes('to-stderr\n'));
+      // Docker copies stdout and stderr on separate pipes: their relative order is not kept, a
+      // stream's own order is.
+      assert.ok(out.includes('to-stderr\n'), out);
+      assert.match(out, /(^|\n)hello-from-logs\n(.*\n)*tick-1\n/);
       const tail = await berthLogs(taskId(taskArn), '--tail', '1', '--container', 'talker');
       assert.match(tail.stdout, /^tick-\d+\n$/, 'one line with --tail 1');
     });
@@ -285,7 +287,8 @@ describe('berth up', () => {
       child.stderr.on('data', (d: Buffer) => (out += d.toString()));
       const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
       try {
-        const seen = Math.max(...[...out.matchAll(/tick-(\d+)/g)].map((m) => Number(m[1])), 0);
+        const before = (await berthLogs(taskId(taskArn))).stdout;
+        const seen = Math.max(...[...before.matchAll(/tick-(\d+)/g)].map((m) => Number(m[1])), 0);
         await until('followed output to grow', () =>
           Promise.resolve(
             [...out.matchAll(/tick-(\d+)/g)].some((m) => Number(m[1]) > seen + 3) ? true : undefined,
@@ -303,7 +306,11 @@ describe('berth up', () => {
     });
   });
 
-  describe('stopping berth up', () => {
+  describe('stopping and starting berth up again', () => {
+    let arn = '';
+    let cid = '';
+    let startedAt = '';
+
     it('exits on SIGINT and leaves running task containers alone', async () => {
       await registerFromFile({
         family: 'survivor',
@@ -315,15 +322,35 @@ describe('berth up', () => {
         memory: '512',
         cpu: '256',
       });
-      const arn = await runFargate('survivor');
+      arn = await runFargate('survivor');
       await waitForTasks(ecs, 'default', [arn], 'RUNNING', { timeoutMs: 60_000 });
-      const cid = await containerOf(arn, 'sleeper');
+      cid = await containerOf(arn, 'sleeper');
+      const h = await hostConfig(cid);
+      assert.equal(
+        h.Memory,
+        512 * MiB,
+        'a container without its own memory gets the task memory as its limit',
+      );
+      assert.equal(h.NanoCpus, 0.25e9);
+      startedAt = await containerStartedAt(cid);
       const code = await up.stop('SIGINT');
       assert.equal(code, 0, up.output());
       const { stdout } = await run('docker', ['inspect', '--format', '{{.State.Running}}', cid], {
         timeout: 30_000,
       });
       assert.equal(stdout.trim(), 'true', 'the task container still runs');
+    });
+
+    it('picks the running task up again, without restarting its container', async () => {
+      ecs.destroy();
+      up = await startBerthUp({ resume: up });
+      ecs = ecsClient(up.url);
+      const [t] = await waitForTasks(ecs, 'default', [arn], 'RUNNING', { timeoutMs: 30_000 });
+      assert.equal(t?.desiredStatus, 'RUNNING');
+      assert.equal(await containerOf(arn, 'sleeper'), cid, 'the same container');
+      assert.equal(await containerStartedAt(cid), startedAt, 'never restarted');
+      await aws('stop-task', '--task', arn);
+      await waitForTasks(ecs, 'default', [arn], 'STOPPED', { timeoutMs: 60_000 });
     });
   });
 });
@@ -363,22 +390,24 @@ describe('berth up without Docker', () => {
   });
 });
 
-/** What bounds a container: its own HostConfig, and the cgroup its task put it in (if any). */
-async function effectiveLimits(
-  cid: string,
-): Promise<{ cpus: number | undefined; memoryBytes: number | undefined; containerMemoryBytes: number }> {
-  const { stdout } = await run('docker', ['inspect', cid], { timeout: 30_000 });
-  const [info] = JSON.parse(stdout) as [
-    {
-      HostConfig: {
-        NanoCpus: number;
-        CpuQuota: number;
-        CpuPeriod: number;
-        Memory: number;
-        CgroupParent: string;
-      };
-    },
-  ];
-  const h = info.HostConfig;
-  throw new Error(`TODO: limits from ${JSON.stringify(h)}`);
+const MiB = 1024 * 1024;
+
+interface HostConfig {
+  NanoCpus: number;
+  CpuShares: number;
+  Memory: number;
+}
+
+async function containerStartedAt(cid: string): Promise<string> {
+  const { stdout } = await run('docker', ['inspect', '--format', '{{.State.StartedAt}}', cid], {
+    timeout: 30_000,
+  });
+  return stdout.trim();
+}
+
+async function hostConfig(cid: string): Promise<HostConfig> {
+  const { stdout } = await run('docker', ['inspect', '--format', '{{json .HostConfig}}', cid], {
+    timeout: 30_000,
+  });
+  return JSON.parse(stdout) as HostConfig;
 }

@@ -18,7 +18,10 @@ export interface AdoptionPlan {
   unclaimed: Map<string, ContainerSummary[]>;
 }
 
-export function planAdoption(savedTasks: ReadonlySet<string>, containers: readonly ContainerSummary[]): AdoptionPlan {
+export function planAdoption(
+  savedTasks: ReadonlySet<string>,
+  containers: readonly ContainerSummary[],
+): AdoptionPlan {
   const plan: AdoptionPlan = { known: new Map(), unclaimed: new Map() };
   for (const c of containers) {
     const arn = c.labels[LABEL_TASK_ARN];

@@ -21,7 +21,13 @@
 //   firelensConfiguration, resourceRequirements (GPU), privileged containers on FARGATE.
 import type { AgentTask } from '../../domain/agent-protocol.js';
 import type { ContainerDefinition, KeyValuePair } from '../../generated/ecs/types.js';
-import type { ContainerSpec, DeviceMapping, Mount, NetworkMode as RuntimeNetworkMode, PortBinding } from '../runtime/container-runtime.js';
+import type {
+  ContainerSpec,
+  DeviceMapping,
+  Mount,
+  NetworkMode as RuntimeNetworkMode,
+  PortBinding,
+} from '../runtime/container-runtime.js';
 import { CannotCreateContainerError } from '../runtime/errors.js';
 import { linkTargets } from './dependencies.js';
 import {
@@ -67,7 +73,10 @@ export interface BuiltSpec {
 }
 
 function refuse(container: string, member: string, why: string): CannotCreateContainerError {
-  return new CannotCreateContainerError(`container '${container}': ${member} ${why}`, { kind: 'invalid', retriable: false });
+  return new CannotCreateContainerError(`container '${container}': ${member} ${why}`, {
+    kind: 'invalid',
+    retriable: false,
+  });
 }
 
 function envRecord(...lists: (KeyValuePair[] | undefined)[]): Record<string, string> {
@@ -91,7 +100,11 @@ function parseUnits(s: string | undefined): number | undefined {
 /** The definition with the resource and command/environment members of its override applied. */
 export function effectiveDefinition(task: AgentTask, name: string): ContainerDefinition {
   const def = task.taskDefinition.containerDefinitions?.find((d) => d.name === name);
-  if (!def) throw new CannotCreateContainerError(`container '${name}' is not in the task definition`, { kind: 'invalid', retriable: false });
+  if (!def)
+    throw new CannotCreateContainerError(`container '${name}' is not in the task definition`, {
+      kind: 'invalid',
+      retriable: false,
+    });
   const o = task.overrides.containerOverrides?.find((x) => x.name === name);
   if (!o) return def;
   const environment = o.environment ? mergeEnv(def.environment, o.environment) : def.environment;
@@ -113,12 +126,18 @@ function mergeEnv(base: KeyValuePair[] | undefined, over: KeyValuePair[]): KeyVa
 
 function checkSupported(task: AgentTask, def: ContainerDefinition): void {
   const name = def.name ?? '';
-  if (def.secrets && def.secrets.length > 0) throw refuse(name, 'secrets', 'are not supported by this agent (no SSM / Secrets Manager)');
-  if (def.environmentFiles && def.environmentFiles.length > 0) throw refuse(name, 'environmentFiles', 'are not supported by this agent (no S3)');
-  if (def.repositoryCredentials) throw refuse(name, 'repositoryCredentials', 'are not supported by this agent (no Secrets Manager)');
-  if (def.firelensConfiguration) throw refuse(name, 'firelensConfiguration', 'is not supported by this agent');
-  if (def.resourceRequirements && def.resourceRequirements.length > 0) throw refuse(name, 'resourceRequirements', 'are not supported by this agent');
-  if (task.launchType === 'FARGATE' && def.privileged) throw refuse(name, 'privileged', 'is not allowed on FARGATE');
+  if (def.secrets && def.secrets.length > 0)
+    throw refuse(name, 'secrets', 'are not supported by this agent (no SSM / Secrets Manager)');
+  if (def.environmentFiles && def.environmentFiles.length > 0)
+    throw refuse(name, 'environmentFiles', 'are not supported by this agent (no S3)');
+  if (def.repositoryCredentials)
+    throw refuse(name, 'repositoryCredentials', 'are not supported by this agent (no Secrets Manager)');
+  if (def.firelensConfiguration)
+    throw refuse(name, 'firelensConfiguration', 'is not supported by this agent');
+  if (def.resourceRequirements && def.resourceRequirements.length > 0)
+    throw refuse(name, 'resourceRequirements', 'are not supported by this agent');
+  if (task.launchType === 'FARGATE' && def.privileged)
+    throw refuse(name, 'privileged', 'is not allowed on FARGATE');
 }
 
 function portBindings(task: AgentTask, def: ContainerDefinition): PortBinding[] {
@@ -132,7 +151,11 @@ function portBindings(task: AgentTask, def: ContainerDefinition): PortBinding[] 
     }
     if (pm.containerPort === undefined) continue;
     const host = networkModeOf(task) === 'bridge' ? pm.hostPort : pm.containerPort;
-    out.push({ containerPort: pm.containerPort, protocol, ...(host !== undefined && host > 0 ? { hostPort: host } : {}) });
+    out.push({
+      containerPort: pm.containerPort,
+      protocol,
+      ...(host !== undefined && host > 0 ? { hostPort: host } : {}),
+    });
   }
   return out;
 }
@@ -142,16 +165,35 @@ function mounts(def: ContainerDefinition, volumes: Record<string, VolumeSource>)
   const out: Mount[] = [];
   for (const mp of def.mountPoints ?? []) {
     const src = volumes[mp.sourceVolume ?? ''];
-    if (!src) throw refuse(name, `mountPoints sourceVolume '${mp.sourceVolume ?? ''}'`, 'names no usable volume of the task');
-    out.push({ type: src.type, source: src.source, target: mp.containerPath ?? '', ...(mp.readOnly ? { readOnly: true } : {}) });
+    if (!src)
+      throw refuse(
+        name,
+        `mountPoints sourceVolume '${mp.sourceVolume ?? ''}'`,
+        'names no usable volume of the task',
+      );
+    out.push({
+      type: src.type,
+      source: src.source,
+      target: mp.containerPath ?? '',
+      ...(mp.readOnly ? { readOnly: true } : {}),
+    });
   }
   for (const t of def.linuxParameters?.tmpfs ?? []) {
-    out.push({ type: 'tmpfs', target: t.containerPath, sizeMiB: t.size, ...(t.mountOptions ? { options: [...t.mountOptions] } : {}) });
+    out.push({
+      type: 'tmpfs',
+      target: t.containerPath,
+      sizeMiB: t.size,
+      ...(t.mountOptions ? { options: [...t.mountOptions] } : {}),
+    });
   }
   return out;
 }
 
-function networkModeSpec(task: AgentTask, pause: string | undefined, disableNetworking: boolean): RuntimeNetworkMode {
+function networkModeSpec(
+  task: AgentTask,
+  pause: string | undefined,
+  disableNetworking: boolean,
+): RuntimeNetworkMode {
   const mode = networkModeOf(task);
   switch (mode) {
     case 'bridge':
@@ -161,11 +203,18 @@ function networkModeSpec(task: AgentTask, pause: string | undefined, disableNetw
     case 'none':
       return 'none';
     case 'awsvpc':
-      if (!pause) throw new CannotCreateContainerError('awsvpc task network is not ready (no pause container)', { kind: 'invalid', retriable: true });
+      if (!pause)
+        throw new CannotCreateContainerError('awsvpc task network is not ready (no pause container)', {
+          kind: 'invalid',
+          retriable: true,
+        });
       return { container: pause };
     default: {
       const never: never = mode;
-      throw new CannotCreateContainerError(`unknown network mode ${String(never)}`, { kind: 'invalid', retriable: false });
+      throw new CannotCreateContainerError(`unknown network mode ${String(never)}`, {
+        kind: 'invalid',
+        retriable: false,
+      });
     }
   }
 }
@@ -189,7 +238,8 @@ export function buildContainerSpec(input: SpecInput): BuiltSpec {
   const taskMemory = parseUnits(task.memory);
   const cpuShares = Math.max(MIN_CPU_SHARES, def.cpu ?? 0);
   let memoryMiB = def.memory;
-  if (taskMemory !== undefined) memoryMiB = memoryMiB === undefined ? taskMemory : Math.min(memoryMiB, taskMemory);
+  if (taskMemory !== undefined)
+    memoryMiB = memoryMiB === undefined ? taskMemory : Math.min(memoryMiB, taskMemory);
   let reservation = def.memoryReservation;
   if (reservation !== undefined && memoryMiB !== undefined) reservation = Math.min(reservation, memoryMiB);
 
@@ -220,7 +270,11 @@ export function buildContainerSpec(input: SpecInput): BuiltSpec {
   const lp = def.linuxParameters;
   const devices: DeviceMapping[] | undefined = lp?.devices?.map((d) => {
     const permissions = devicePermissions(d.permissions);
-    return { hostPath: d.hostPath, ...(d.containerPath ? { containerPath: d.containerPath } : {}), ...(permissions ? { permissions } : {}) };
+    return {
+      hostPath: d.hostPath,
+      ...(d.containerPath ? { containerPath: d.containerPath } : {}),
+      ...(permissions ? { permissions } : {}),
+    };
   });
 
   const spec: ContainerSpec = {
@@ -237,7 +291,12 @@ export function buildContainerSpec(input: SpecInput): BuiltSpec {
     ...(mode === 'bridge' || mode === 'host' ? { portBindings: portBindings(task, def) } : {}),
     networkMode: networkModeSpec(task, input.pauseContainer, def.disableNetworking === true),
     ...(mode === 'bridge' && def.links?.length
-      ? { links: linkTargets(def).map((l) => ({ container: input.dockerNames[l.name] ?? l.name, alias: l.alias })) }
+      ? {
+          links: linkTargets(def).map((l) => ({
+            container: input.dockerNames[l.name] ?? l.name,
+            alias: l.alias,
+          })),
+        }
       : {}),
     mounts: mounts(def, input.volumes),
     ...(def.volumesFrom?.length
@@ -248,7 +307,11 @@ export function buildContainerSpec(input: SpecInput): BuiltSpec {
           })),
         }
       : {}),
-    ...(def.ulimits?.length ? { ulimits: def.ulimits.map((u) => ({ name: u.name, softLimit: u.softLimit, hardLimit: u.hardLimit })) } : {}),
+    ...(def.ulimits?.length
+      ? {
+          ulimits: def.ulimits.map((u) => ({ name: u.name, softLimit: u.softLimit, hardLimit: u.hardLimit })),
+        }
+      : {}),
     ...(def.readonlyRootFilesystem !== undefined ? { readonlyRootfs: def.readonlyRootFilesystem } : {}),
     ...(def.privileged !== undefined ? { privileged: def.privileged } : {}),
     ...(lp?.capabilities?.add?.length ? { capAdd: [...lp.capabilities.add] } : {}),
@@ -256,8 +319,12 @@ export function buildContainerSpec(input: SpecInput): BuiltSpec {
     ...(ownNamespace || mode === 'host'
       ? {
           ...(def.dnsServers?.length && mode !== 'host' ? { dnsServers: [...def.dnsServers] } : {}),
-          ...(def.dnsSearchDomains?.length && mode !== 'host' ? { dnsSearchDomains: [...def.dnsSearchDomains] } : {}),
-          ...(def.extraHosts?.length ? { extraHosts: def.extraHosts.map((h) => ({ hostname: h.hostname, ipAddress: h.ipAddress })) } : {}),
+          ...(def.dnsSearchDomains?.length && mode !== 'host'
+            ? { dnsSearchDomains: [...def.dnsSearchDomains] }
+            : {}),
+          ...(def.extraHosts?.length
+            ? { extraHosts: def.extraHosts.map((h) => ({ hostname: h.hostname, ipAddress: h.ipAddress })) }
+            : {}),
         }
       : {}),
     cpuShares,
@@ -272,10 +339,14 @@ export function buildContainerSpec(input: SpecInput): BuiltSpec {
       ? {
           healthCheck: {
             command: [...def.healthCheck.command],
-            ...(def.healthCheck.interval !== undefined ? { intervalMs: def.healthCheck.interval * 1000 } : {}),
+            ...(def.healthCheck.interval !== undefined
+              ? { intervalMs: def.healthCheck.interval * 1000 }
+              : {}),
             ...(def.healthCheck.timeout !== undefined ? { timeoutMs: def.healthCheck.timeout * 1000 } : {}),
             ...(def.healthCheck.retries !== undefined ? { retries: def.healthCheck.retries } : {}),
-            ...(def.healthCheck.startPeriod !== undefined ? { startPeriodMs: def.healthCheck.startPeriod * 1000 } : {}),
+            ...(def.healthCheck.startPeriod !== undefined
+              ? { startPeriodMs: def.healthCheck.startPeriod * 1000 }
+              : {}),
           },
         }
       : {}),
@@ -284,7 +355,11 @@ export function buildContainerSpec(input: SpecInput): BuiltSpec {
     ...(def.interactive ? { interactive: true } : {}),
     ...(def.dockerSecurityOptions?.length ? { securityOptions: [...def.dockerSecurityOptions] } : {}),
     ...(def.systemControls?.length
-      ? { sysctls: Object.fromEntries(def.systemControls.filter((s) => s.namespace).map((s) => [s.namespace!, s.value ?? ''])) }
+      ? {
+          sysctls: Object.fromEntries(
+            def.systemControls.filter((s) => s.namespace).map((s) => [s.namespace!, s.value ?? '']),
+          ),
+        }
       : {}),
     ...(lp?.sharedMemorySize !== undefined ? { shmSizeMiB: lp.sharedMemorySize } : {}),
     ...(devices?.length ? { devices } : {}),

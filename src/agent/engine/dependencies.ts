@@ -31,7 +31,8 @@ function hasStarted(c: KnownContainer): boolean {
 
 function describe(c: KnownContainer): string {
   if (c.known !== 'STOPPED') return `is ${c.known.toLowerCase()}`;
-  if (c.startedAt === undefined) return c.reason ? `stopped before starting (${c.reason})` : 'stopped before starting';
+  if (c.startedAt === undefined)
+    return c.reason ? `stopped before starting (${c.reason})` : 'stopped before starting';
   return `exited with code ${c.exitCode ?? 'unknown'}`;
 }
 

@@ -31,7 +31,8 @@ import {
 
 export const ESSENTIAL_EXITED_REASON = 'Essential container in task exited';
 export const OOM_REASON = 'OutOfMemoryError: Container killed due to memory usage';
-export const REMOVED_REASON = 'ContainerRemovedError: the container was removed from the Docker engine outside Berth';
+export const REMOVED_REASON =
+  'ContainerRemovedError: the container was removed from the Docker engine outside Berth';
 export const PAUSE_EXITED_REASON = "TaskNetworkError: the task's network container (pause) exited";
 export const UNASSIGNED_REASON = 'Task is no longer assigned to this host';
 
@@ -76,7 +77,12 @@ function asStopCode(s: string | undefined): StopCode | undefined {
 }
 
 /** desiredStatus STOPPED, keeping the first stop code and reason. */
-export function requestStop(state: TaskState, now: number, stopCode: StopCode | undefined, reason: string | undefined): void {
+export function requestStop(
+  state: TaskState,
+  now: number,
+  stopCode: StopCode | undefined,
+  reason: string | undefined,
+): void {
   if (state.desired === 'STOPPED') return;
   state.desired = 'STOPPED';
   if (stopCode !== undefined) state.stopCode ??= stopCode;
@@ -121,12 +127,23 @@ function applyInspection(c: KnownContainer, s: ContainerState, now: number): voi
       c.startedAt ??= s.startedAt ?? now;
       c.ports = s.ports.map((p) => ({ ...p }));
       c.networks = s.networks.map((n) => ({ ...n }));
-      if (s.health) c.health = { status: healthText(s.health.status), since: now, ...(s.health.lastOutput !== undefined ? { output: s.health.lastOutput } : {}), ...(s.health.lastExitCode !== undefined ? { exitCode: s.health.lastExitCode } : {}) };
+      if (s.health)
+        c.health = {
+          status: healthText(s.health.status),
+          since: now,
+          ...(s.health.lastOutput !== undefined ? { output: s.health.lastOutput } : {}),
+          ...(s.health.lastExitCode !== undefined ? { exitCode: s.health.lastExitCode } : {}),
+        };
       return;
     case 'exited': {
       if (s.startedAt !== undefined) c.startedAt ??= s.startedAt;
       const neverRan = c.startedAt === undefined;
-      markStopped(c, s.finishedAt ?? now, neverRan ? undefined : s.exitCode, neverRan && s.error ? `CannotStartContainerError: ${s.error}` : undefined);
+      markStopped(
+        c,
+        s.finishedAt ?? now,
+        neverRan ? undefined : s.exitCode,
+        neverRan && s.error ? `CannotStartContainerError: ${s.error}` : undefined,
+      );
       return;
     }
     default: {
@@ -139,14 +156,22 @@ function applyInspection(c: KnownContainer, s: ContainerState, now: number): voi
 function findByEvent(state: TaskState, e: ContainerEvent): KnownContainer | 'pause' | undefined {
   const name = e.name?.replace(/^\//, '');
   const n = state.network;
-  if (n && (n.pauseDockerId === e.containerId || (name !== undefined && name === n.pauseName))) return 'pause';
-  return state.containers.find((c) => c.dockerId === e.containerId || (name !== undefined && c.dockerName === name));
+  if (n && (n.pauseDockerId === e.containerId || (name !== undefined && name === n.pauseName)))
+    return 'pause';
+  return state.containers.find(
+    (c) => c.dockerId === e.containerId || (name !== undefined && c.dockerName === name),
+  );
 }
 
 function onPauseGone(state: TaskState, now: number): void {
   const n = state.network;
   if (!n || n.status !== 'READY' || state.desired !== 'RUNNING') return;
-  requestStop(state, now, compareTaskStatus(state.known, 'RUNNING') >= 0 ? undefined : 'TaskFailedToStart', PAUSE_EXITED_REASON);
+  requestStop(
+    state,
+    now,
+    compareTaskStatus(state.known, 'RUNNING') >= 0 ? undefined : 'TaskFailedToStart',
+    PAUSE_EXITED_REASON,
+  );
 }
 
 function applyEngineEvent(state: TaskState, e: ContainerEvent, ctx: ReduceContext): void {
@@ -254,7 +279,9 @@ function applyDesired(state: TaskState, task: AgentTask, now: number): void {
   if (task.version < state.task.version) return;
   state.task = task;
   for (const c of state.containers) c.containerArn = task.containerArns[c.name] ?? c.containerArn;
-  if (task.desiredStatus === 'STOPPED') requestStop(state, now, asStopCode(task.stopCode) ?? 'UserInitiated', task.stoppedReason);
+  if (state.network && task.eniAttachmentId) state.network.attachmentId = task.eniAttachmentId;
+  if (task.desiredStatus === 'STOPPED')
+    requestStop(state, now, asStopCode(task.stopCode) ?? 'UserInitiated', task.stoppedReason);
 }
 
 export function reduce(state: TaskState, e: RunnerEvent, ctx: ReduceContext): void {
@@ -278,7 +305,9 @@ export function reduce(state: TaskState, e: RunnerEvent, ctx: ReduceContext): vo
         if (e.state?.status === 'running') {
           if (n.status === 'NONE') {
             // Set up before a crash that came before the state was saved: the engine has the facts.
-            const net = e.state.networks.find((x) => x.ipv4Address !== undefined && (n.ip === undefined || x.ipv4Address === n.ip));
+            const net = e.state.networks.find(
+              (x) => x.ipv4Address !== undefined && (n.ip === undefined || x.ipv4Address === n.ip),
+            );
             if (net?.ipv4Address) {
               n.status = 'READY';
               n.pauseDockerId = e.state.id;
@@ -297,7 +326,8 @@ export function reduce(state: TaskState, e: RunnerEvent, ctx: ReduceContext): vo
       if (!c) return;
       if (e.dockerId) c.dockerId ??= e.dockerId;
       if (e.state) applyInspection(c, e.state, ctx.now);
-      else if (c.dockerId !== undefined && (c.known === 'CREATED' || c.known === 'RUNNING')) markStopped(c, ctx.now, undefined, REMOVED_REASON);
+      else if (c.dockerId !== undefined && (c.known === 'CREATED' || c.known === 'RUNNING'))
+        markStopped(c, ctx.now, undefined, REMOVED_REASON);
       return;
     }
     case 'resynced':
@@ -400,7 +430,9 @@ function hasDependencies(state: TaskState, name: string): boolean {
 export function derivedTaskStatus(state: TaskState, busy: ReadonlySet<string>): TaskStatus {
   if (state.desired === 'RUNNING') {
     if (state.network && state.network.status !== 'READY') return 'PROVISIONING';
-    return state.containers.filter((c) => c.essential).every((c) => c.known === 'RUNNING') ? 'RUNNING' : 'PENDING';
+    return state.containers.filter((c) => c.essential).every((c) => c.known === 'RUNNING')
+      ? 'RUNNING'
+      : 'PENDING';
   }
   if (state.containers.some((c) => c.known !== 'STOPPED' || busy.has(c.name))) return 'STOPPING';
   if (busy.has('#network') || networkNeedsTeardown(state)) return 'DEPROVISIONING';
@@ -422,7 +454,13 @@ export function normalize(state: TaskState, ctx: ReduceContext): void {
   if (state.desired === 'RUNNING') {
     const dead = state.containers.find((c) => c.essential && c.known === 'STOPPED');
     if (dead) {
-      if (dead.startedAt === undefined) requestStop(state, now, 'TaskFailedToStart', dead.reason ?? `Essential container ${dead.name} could not start`);
+      if (dead.startedAt === undefined)
+        requestStop(
+          state,
+          now,
+          'TaskFailedToStart',
+          dead.reason ?? `Essential container ${dead.name} could not start`,
+        );
       else requestStop(state, now, 'EssentialContainerExited', ESSENTIAL_EXITED_REASON);
     }
   }
@@ -443,7 +481,12 @@ export function normalize(state: TaskState, ctx: ReduceContext): void {
       c.waitingSince ??= now;
       const limit = startTimeoutMs(state, c.name, ctx.containerStartTimeoutMs);
       if (now - c.waitingSince >= limit) {
-        markStopped(c, now, undefined, `DependencyError: dependencies of '${c.name}' not met within ${Math.round(limit / 1000)}s`);
+        markStopped(
+          c,
+          now,
+          undefined,
+          `DependencyError: dependencies of '${c.name}' not met within ${Math.round(limit / 1000)}s`,
+        );
       }
     }
     // A failure above may have been an essential container's.
@@ -465,11 +508,16 @@ export function normalize(state: TaskState, ctx: ReduceContext): void {
   if (compareTaskStatus(derived, state.known) > 0) state.known = derived;
 
   if (state.pullStartedAt !== undefined && state.pullStoppedAt === undefined) {
-    const pulling = state.containers.some((c) => c.known === 'NONE' && (busy.has(c.name) || state.desired === 'RUNNING'));
+    const pulling = state.containers.some(
+      (c) => c.known === 'NONE' && (busy.has(c.name) || state.desired === 'RUNNING'),
+    );
     if (!pulling) state.pullStoppedAt = now;
   }
   if (state.known === 'RUNNING') state.startedAt ??= now;
-  if (state.desired === 'STOPPED' && state.containers.every((c) => c.known === 'STOPPED' && !busy.has(c.name))) {
+  if (
+    state.desired === 'STOPPED' &&
+    state.containers.every((c) => c.known === 'STOPPED' && !busy.has(c.name))
+  ) {
     state.executionStoppedAt ??= now;
   }
   if (state.known === 'STOPPED') {

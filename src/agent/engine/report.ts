@@ -5,7 +5,15 @@
 import type { ContainerObservation, TaskStateReport } from '../../domain/agent-protocol.js';
 import type { NetworkBinding } from '../../generated/ecs/types.js';
 import { privateDnsName } from '../network/ipam.js';
-import { ecsContainerStatus, eniOf, networkModeOf, containerDefinitions, type HealthText, type KnownContainer, type TaskState } from './task-state.js';
+import {
+  ecsContainerStatus,
+  eniOf,
+  networkModeOf,
+  containerDefinitions,
+  type HealthText,
+  type KnownContainer,
+  type TaskState,
+} from './task-state.js';
 
 const seconds = (ms: number | undefined): number | undefined => (ms === undefined ? undefined : ms / 1000);
 
@@ -13,13 +21,23 @@ export function networkBindings(state: TaskState, c: KnownContainer): NetworkBin
   const mode = networkModeOf(state.task);
   if (c.known !== 'RUNNING') return [];
   if (mode === 'bridge') {
-    return c.ports.map((p) => ({ bindIP: p.hostIp, containerPort: p.containerPort, hostPort: p.hostPort, protocol: p.protocol }));
+    return c.ports.map((p) => ({
+      bindIP: p.hostIp,
+      containerPort: p.containerPort,
+      hostPort: p.hostPort,
+      protocol: p.protocol,
+    }));
   }
   if (mode === 'host') {
     const def = containerDefinitions(state.task).find((d) => d.name === c.name);
     return (def?.portMappings ?? [])
       .filter((pm) => pm.containerPort !== undefined)
-      .map((pm) => ({ bindIP: '0.0.0.0', containerPort: pm.containerPort!, hostPort: pm.containerPort!, protocol: pm.protocol ?? 'tcp' }));
+      .map((pm) => ({
+        bindIP: '0.0.0.0',
+        containerPort: pm.containerPort!,
+        hostPort: pm.containerPort!,
+        protocol: pm.protocol ?? 'tcp',
+      }));
   }
   return [];
 }
@@ -62,7 +80,9 @@ export function buildReport(state: TaskState, region: string): TaskStateReport {
     ...(state.pullStoppedAt !== undefined ? { pullStoppedAt: seconds(state.pullStoppedAt)! } : {}),
     ...(state.startedAt !== undefined ? { startedAt: seconds(state.startedAt)! } : {}),
     ...(state.stoppingAt !== undefined && stopping ? { stoppingAt: seconds(state.stoppingAt)! } : {}),
-    ...(state.executionStoppedAt !== undefined ? { executionStoppedAt: seconds(state.executionStoppedAt)! } : {}),
+    ...(state.executionStoppedAt !== undefined
+      ? { executionStoppedAt: seconds(state.executionStoppedAt)! }
+      : {}),
   };
 }
 
@@ -74,6 +94,13 @@ export function reportFingerprint(r: TaskStateReport): string {
     r: r.reason,
     h: r.healthStatus,
     e: r.eni?.privateIPv4Address,
-    k: r.containers.map((c) => [c.containerName, c.status, c.exitCode, c.reason, c.healthStatus, c.networkBindings]),
+    k: r.containers.map((c) => [
+      c.containerName,
+      c.status,
+      c.exitCode,
+      c.reason,
+      c.healthStatus,
+      c.networkBindings,
+    ]),
   });
 }

@@ -3,14 +3,26 @@
 import { privateDnsName } from '../network/ipam.js';
 import type { ContainerSnapshot, TaskSnapshot } from '../task-view.js';
 import { networkBindings } from './report.js';
-import { ecsContainerStatus, eniOf, networkModeOf, type KnownContainer, type TaskState } from './task-state.js';
+import {
+  ecsContainerStatus,
+  eniOf,
+  networkModeOf,
+  type KnownContainer,
+  type TaskState,
+} from './task-state.js';
 
 function networksOf(state: TaskState, c: KnownContainer): ContainerSnapshot['networks'] {
   const mode = networkModeOf(state.task);
   if (mode === 'awsvpc') {
     const n = state.network;
     if (!n?.ip) return [{ networkMode: 'awsvpc', ipv4Addresses: [] }];
-    return [{ networkMode: 'awsvpc', ipv4Addresses: [n.ip], ...(n.subnetCidr ? { ipv4SubnetCidrBlock: n.subnetCidr } : {}) }];
+    return [
+      {
+        networkMode: 'awsvpc',
+        ipv4Addresses: [n.ip],
+        ...(n.subnetCidr ? { ipv4SubnetCidrBlock: n.subnetCidr } : {}),
+      },
+    ];
   }
   if (mode === 'bridge') {
     const nets = c.networks.filter((x) => x.ipv4Address);
@@ -26,7 +38,12 @@ function portsOf(state: TaskState, c: KnownContainer): ContainerSnapshot['ports'
     const ip = state.network?.ip ?? '';
     return (def?.portMappings ?? [])
       .filter((pm) => pm.containerPort !== undefined)
-      .map((pm) => ({ containerPort: pm.containerPort!, hostPort: pm.containerPort!, protocol: pm.protocol ?? 'tcp', hostIp: ip }));
+      .map((pm) => ({
+        containerPort: pm.containerPort!,
+        hostPort: pm.containerPort!,
+        protocol: pm.protocol ?? 'tcp',
+        hostIp: ip,
+      }));
   }
   return networkBindings(state, c).map((b) => ({
     containerPort: b.containerPort ?? 0,
@@ -51,7 +68,16 @@ export function containerSnapshot(state: TaskState, c: KnownContainer): Containe
     ...(c.createdAt !== undefined ? { createdAt: c.createdAt } : {}),
     ...(c.startedAt !== undefined ? { startedAt: c.startedAt } : {}),
     ...(c.finishedAt !== undefined ? { finishedAt: c.finishedAt } : {}),
-    ...(c.hasHealthCheck ? { health: { status: c.health?.status ?? 'UNKNOWN', ...(c.health?.since !== undefined ? { since: c.health.since } : {}), ...(c.health?.output !== undefined ? { output: c.health.output } : {}), ...(c.health?.exitCode !== undefined ? { exitCode: c.health.exitCode } : {}) } } : {}),
+    ...(c.hasHealthCheck
+      ? {
+          health: {
+            status: c.health?.status ?? 'UNKNOWN',
+            ...(c.health?.since !== undefined ? { since: c.health.since } : {}),
+            ...(c.health?.output !== undefined ? { output: c.health.output } : {}),
+            ...(c.health?.exitCode !== undefined ? { exitCode: c.health.exitCode } : {}),
+          },
+        }
+      : {}),
     ports: portsOf(state, c),
     networks: networksOf(state, c),
     labels: { ...c.labels },

@@ -12,7 +12,14 @@ import type { AgentTask, ReportMessage, TasksMessage } from '../../domain/agent-
 import type { Clock } from '../../domain/clock.js';
 import { allocateAddress } from '../network/ipam.js';
 import { ensureTaskNetwork } from '../network/task-network.js';
-import type { ContainerRuntime, ContainerStats, ContainerSummary, EventStream, LogOptions, LogStream } from '../runtime/container-runtime.js';
+import type {
+  ContainerRuntime,
+  ContainerStats,
+  ContainerSummary,
+  EventStream,
+  LogOptions,
+  LogStream,
+} from '../runtime/container-runtime.js';
 import { ackReport, enqueueReport, takenAddresses } from '../state/agent-state.js';
 import type { StateFile } from '../state/state-file.js';
 import type { AgentTaskView, ContainerSnapshot, TaskSnapshot } from '../task-view.js';
@@ -38,6 +45,8 @@ export interface TaskEngineOptions {
   metadataBaseUrl: () => string;
   /** Sends a report if a session is open; false otherwise (it stays in the outbox). */
   send: (msg: ReportMessage) => boolean;
+  /** The container runtime became reachable (OK) or unreachable (IMPAIRED). */
+  onRuntimeHealth?: (status: 'OK' | 'IMPAIRED', reason?: string) => void;
 }
 
 type State = 'new' | 'running' | 'stopped';
@@ -76,20 +85,31 @@ export class TaskEngine implements AgentTaskView, RunnerOwner {
     this.stateName = 'running';
     const now = this.clock.now();
     this.data.finished ??= {};
-    for (const [arn, at] of Object.entries(this.data.finished)) if (now - at > FINISHED_MEMORY_MS) delete this.data.finished[arn];
+    for (const [arn, at] of Object.entries(this.data.finished))
+      if (now - at > FINISHED_MEMORY_MS) delete this.data.finished[arn];
 
     // Subscribe first: nothing that happens during adoption is missed.
     this.events = this.runtime.events({ labels: { [LABEL_HOST_ID]: this.settings.hostId } });
     this.eventsDone = this.followEvents(this.events);
 
-    const containers = await this.runtime.listContainers({ labels: { [LABEL_HOST_ID]: this.settings.hostId }, all: true });
+    const containers = await this.runtime.listContainers({
+      labels: { [LABEL_HOST_ID]: this.settings.hostId },
+      all: true,
+    });
     const plan = planAdoption(new Set(Object.keys(this.data.tasks)), containers);
     this.unclaimed = plan.unclaimed;
     for (const state of Object.values(this.data.tasks)) {
       state.needsResync = true;
       this.startRunner(new TaskRunner(state, this));
     }
-    this.log.info({ tasks: this.runners.size, unclaimedTasks: this.unclaimed.size }, 'task engine started');
+    this.log.info(
+      {
+        tasks: this.runners.size,
+        adoptedContainers: [...plan.known.values()].reduce((n, l) => n + l.length, 0),
+        unclaimedTasks: this.unclaimed.size,
+      },
+      'task engine started',
+    );
   }
 
   /** Stops every runner; containers keep running (a restarted agent adopts them). */
@@ -127,7 +147,13 @@ export class TaskEngine implements AgentTaskView, RunnerOwner {
       return;
     }
     if (this.data.finished?.[t.taskArn] !== undefined) return;
-    const state = newTaskState(t, { uuid: randomUUID, randomHex: (n) => randomBytes(Math.ceil(n / 2)).toString('hex').slice(0, n) });
+    const state = newTaskState(t, {
+      uuid: randomUUID,
+      randomHex: (n) =>
+        randomBytes(Math.ceil(n / 2))
+          .toString('hex')
+          .slice(0, n),
+    });
     const found = this.unclaimed.get(t.taskArn);
     if (found) {
       this.unclaimed.delete(t.taskArn);
@@ -150,7 +176,10 @@ export class TaskEngine implements AgentTaskView, RunnerOwner {
     const left = [...this.unclaimed.entries()];
     this.unclaimed.clear();
     for (const [arn, list] of left) {
-      this.log.warn({ task: arn, containers: list.length }, 'removing containers of a task this host no longer runs');
+      this.log.warn(
+        { task: arn, containers: list.length },
+        'removing containers of a task this host no longer runs',
+      );
       for (const c of list) await this.removeQuietly(c.id);
     }
   }
@@ -171,9 +200,13 @@ export class TaskEngine implements AgentTaskView, RunnerOwner {
         if (ev.type === 'stream') {
           if (ev.state === 'disconnected') {
             this.log.warn({ reason: ev.reason }, 'Docker engine unreachable; tasks wait for it');
-          } else if (ev.resumed) {
-            this.log.info('Docker engine back; re-inspecting every task');
-            for (const r of this.runners.values()) r.post({ type: 'resync-needed' });
+            this.opts.onRuntimeHealth?.('IMPAIRED', `Docker engine unreachable: ${ev.reason}`);
+          } else {
+            this.opts.onRuntimeHealth?.('OK');
+            if (ev.resumed) {
+              this.log.info('Docker engine back; re-inspecting every task');
+              for (const r of this.runners.values()) r.post({ type: 'resync-needed' });
+            }
           }
           continue;
         }
@@ -238,7 +271,10 @@ export class TaskEngine implements AgentTaskView, RunnerOwner {
   finished(runner: TaskRunner): void {
     this.runners.delete(runner.taskArn);
     delete this.data.tasks[runner.taskArn];
-    (this.data.finished ??= {})[runner.taskArn] = this.clock.now();
+    const now = this.clock.now();
+    const finished = (this.data.finished ??= {});
+    for (const [arn, at] of Object.entries(finished)) if (now - at > FINISHED_MEMORY_MS) delete finished[arn];
+    finished[runner.taskArn] = now;
     this.opts.state.markDirty();
     this.log.info({ task: runner.taskArn }, 'task cleaned up');
   }
@@ -280,7 +316,11 @@ export class TaskEngine implements AgentTaskView, RunnerOwner {
     this.sentThisSession.delete(id);
     const entry = this.data.outbox.find((e) => e.id === id);
     if (!ackReport(this.data, id)) return;
-    if (!applied) this.log.warn({ report: id, task: entry?.change.taskArn, error }, 'control plane refused a report; dropped');
+    if (!applied)
+      this.log.warn(
+        { report: id, task: entry?.change.taskArn, error },
+        'control plane refused a report; dropped',
+      );
     this.opts.state.markDirty();
     // A runner waiting for its last report before cleaning up looks again.
     if (entry) this.runners.get(entry.change.taskArn)?.post({ type: 'tick' });
@@ -296,7 +336,11 @@ export class TaskEngine implements AgentTaskView, RunnerOwner {
   byMetadataId(metadataId: string): { task: TaskSnapshot; container: ContainerSnapshot } | undefined {
     for (const r of this.runners.values()) {
       const c = r.state.containers.find((x) => x.metadataId === metadataId);
-      if (c) return { task: taskSnapshot(r.state, this.opts.availabilityZone), container: containerSnapshot(r.state, c) };
+      if (c)
+        return {
+          task: taskSnapshot(r.state, this.opts.availabilityZone),
+          container: containerSnapshot(r.state, c),
+        };
     }
     return undefined;
   }

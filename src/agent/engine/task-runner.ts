@@ -135,7 +135,9 @@ export class TaskRunner {
         this.owner.finished(this);
         return;
       }
-      const next = computeNextActions(this.state, ctx.busy, ctx.now, { holdCleanup: this.owner.hasPendingReport(this.taskArn) });
+      const next = computeNextActions(this.state, ctx.busy, ctx.now, {
+        holdCleanup: this.owner.hasPendingReport(this.taskArn),
+      });
       for (const a of next.actions) this.launch(a);
       if (next.actions.length > 0) continue;
       await this.sleep(next.wakeAt);
@@ -219,14 +221,24 @@ export class TaskRunner {
 
   /** Inspects every container the task has (or may have, after a crash) on the engine. */
   private async resync(): Promise<RunnerEvent[]> {
-    const listed = await this.runtime.listContainers({ labels: { [LABEL_TASK_ARN]: this.taskArn }, all: true });
+    const listed = await this.runtime.listContainers({
+      labels: { [LABEL_TASK_ARN]: this.taskArn },
+      all: true,
+    });
     const events: RunnerEvent[] = [];
     for (const c of this.state.containers) {
-      const mine = listed.filter((s) => s.labels[LABEL_CONTAINER_NAME] === c.name && s.labels[LABEL_PAUSE] === undefined);
+      const mine = listed.filter(
+        (s) => s.labels[LABEL_CONTAINER_NAME] === c.name && s.labels[LABEL_PAUSE] === undefined,
+      );
       const id = c.dockerId ?? (mine.find((s) => s.name === c.dockerName) ?? mine[0])?.id;
       if (id === undefined) continue;
       try {
-        events.push({ type: 'inspected', target: c.name, dockerId: id, state: await this.runtime.inspectContainer(id) });
+        events.push({
+          type: 'inspected',
+          target: c.name,
+          dockerId: id,
+          state: await this.runtime.inspectContainer(id),
+        });
       } catch (e) {
         if (!(e instanceof ContainerNotFoundError)) throw e;
         events.push({ type: 'inspected', target: c.name, dockerId: id });
@@ -237,7 +249,12 @@ export class TaskRunner {
       const id = n.pauseDockerId ?? listed.find((s) => s.labels[LABEL_PAUSE] !== undefined)?.id;
       if (id !== undefined) {
         try {
-          events.push({ type: 'inspected', target: PAUSE_TARGET, dockerId: id, state: await this.runtime.inspectContainer(id) });
+          events.push({
+            type: 'inspected',
+            target: PAUSE_TARGET,
+            dockerId: id,
+            state: await this.runtime.inspectContainer(id),
+          });
         } catch (e) {
           if (!(e instanceof ContainerNotFoundError)) throw e;
           events.push({ type: 'inspected', target: PAUSE_TARGET, dockerId: id });
@@ -252,19 +269,42 @@ export class TaskRunner {
     const n = this.state.network;
     const tn = this.owner.settings.taskNetwork;
     if (!n) return [];
-    if (!tn) throw new CannotCreateNetworkError('this agent has no awsvpc task network configured', { kind: 'invalid', retriable: false });
+    if (!tn)
+      throw new CannotCreateNetworkError('this agent has no awsvpc task network configured', {
+        kind: 'invalid',
+        retriable: false,
+      });
     await this.owner.ensureTaskNetwork();
     if (n.ip === undefined) {
       const ip = this.owner.allocateAddress(this.taskArn);
       if (ip === undefined) {
-        throw new CannotCreateNetworkError(`no free address left in the task subnet ${tn.cidr.text}`, { kind: 'conflict', retriable: false });
+        throw new CannotCreateNetworkError(`no free address left in the task subnet ${tn.cidr.text}`, {
+          kind: 'conflict',
+          retriable: false,
+        });
       }
       // Recorded and written before the pause container exists: the address is never handed out twice.
-      reduce(this.state, { type: 'address', ip, prefixLength: tn.cidr.prefix, gateway: gatewayOf(tn.cidr), subnetCidr: tn.cidr.text }, this.context());
+      reduce(
+        this.state,
+        {
+          type: 'address',
+          ip,
+          prefixLength: tn.cidr.prefix,
+          gateway: gatewayOf(tn.cidr),
+          subnetCidr: tn.cidr.text,
+        },
+        this.context(),
+      );
       this.owner.flushState();
     }
     const r = await startPause(this.runtime, this.state.task, n.pauseName, n.ip!, tn);
-    return [{ type: 'network-ready', pauseDockerId: r.dockerId, ...(r.macAddress ? { macAddress: r.macAddress } : {}) }];
+    return [
+      {
+        type: 'network-ready',
+        pauseDockerId: r.dockerId,
+        ...(r.macAddress ? { macAddress: r.macAddress } : {}),
+      },
+    ];
   }
 
   private async createVolumes(): Promise<RunnerEvent[]> {
@@ -272,7 +312,10 @@ export class TaskRunner {
     for (const spec of plan.create) await this.runtime.createVolume(spec);
     for (const name of plan.mustExist) {
       if (!(await this.runtime.inspectVolume(name))) {
-        throw new CannotCreateVolumeError(`shared volume ${name} does not exist and autoprovision is not set`, { kind: 'not-found', retriable: false });
+        throw new CannotCreateVolumeError(
+          `shared volume ${name} does not exist and autoprovision is not set`,
+          { kind: 'not-found', retriable: false },
+        );
       }
     }
     return [{ type: 'volumes-ready' }];

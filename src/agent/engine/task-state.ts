@@ -192,22 +192,20 @@ export function needsVolumeStep(task: AgentTask): boolean {
 }
 
 export function newTaskState(task: AgentTask, ids: NewTaskIds): TaskState {
-  const containers = containerDefinitions(task).map(
-    (c): KnownContainer => ({
-      name: c.name ?? '',
-      essential: c.essential !== false,
-      image: c.image ?? '',
-      containerArn: task.containerArns[c.name ?? ''] ?? '',
-      metadataId: ids.uuid(),
-      dockerName: dockerNameFor(task, c.name ?? '', ids.randomHex(20)),
-      known: 'NONE',
-      hasHealthCheck: c.healthCheck !== undefined && c.healthCheck.command[0] !== 'NONE',
-      ports: [],
-      networks: [],
-      labels: {},
-      limits: {},
-    }),
-  );
+  const containers = containerDefinitions(task).map((c): KnownContainer => ({
+    name: c.name ?? '',
+    essential: c.essential !== false,
+    image: c.image ?? '',
+    containerArn: task.containerArns[c.name ?? ''] ?? '',
+    metadataId: ids.uuid(),
+    dockerName: dockerNameFor(task, c.name ?? '', ids.randomHex(20)),
+    known: 'NONE',
+    hasHealthCheck: c.healthCheck !== undefined && c.healthCheck.command[0] !== 'NONE',
+    ports: [],
+    networks: [],
+    labels: {},
+    limits: {},
+  }));
   const state: TaskState = {
     task,
     desired: 'RUNNING',
@@ -221,7 +219,7 @@ export function newTaskState(task: AgentTask, ids: NewTaskIds): TaskState {
   if (networkModeOf(task) === 'awsvpc') {
     state.network = {
       status: 'NONE',
-      attachmentId: ids.uuid(),
+      attachmentId: task.eniAttachmentId ?? ids.uuid(),
       networkInterfaceId: `eni-${ids.randomHex(17)}`,
       subnetId: task.awsvpcConfiguration?.subnets[0] ?? '',
       pauseName: dockerNameFor(task, 'internalecspause', ids.randomHex(20)),

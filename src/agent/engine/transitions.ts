@@ -39,7 +39,12 @@ export interface NextOptions {
   holdCleanup?: boolean;
 }
 
-export function computeNextActions(state: TaskState, busy: ReadonlySet<string>, now: number, opts: NextOptions = {}): NextStep {
+export function computeNextActions(
+  state: TaskState,
+  busy: ReadonlySet<string>,
+  now: number,
+  opts: NextOptions = {},
+): NextStep {
   const actions: Action[] = [];
   let wakeAt: number | undefined;
   const later = (t: number): void => {
@@ -85,7 +90,8 @@ export function computeNextActions(state: TaskState, busy: ReadonlySet<string>, 
             offer({ kind: 'pull', container: c.name }, c.name);
             break;
           case 'PULLED':
-            if (volumesReady && createReadiness(state, c.name).ready) offer({ kind: 'create', container: c.name }, c.name);
+            if (volumesReady && createReadiness(state, c.name).ready)
+              offer({ kind: 'create', container: c.name }, c.name);
             break;
           case 'CREATED':
             if (startReadiness(state, c.name).ready) offer({ kind: 'start', container: c.name }, c.name);

@@ -24,10 +24,13 @@ export interface VolumePlan {
 }
 
 function unsupported(v: Volume, what: string): CannotCreateContainerError {
-  return new CannotCreateContainerError(`volume '${v.name ?? ''}': ${what} volumes are not supported by this agent`, {
-    kind: 'invalid',
-    retriable: false,
-  });
+  return new CannotCreateContainerError(
+    `volume '${v.name ?? ''}': ${what} volumes are not supported by this agent`,
+    {
+      kind: 'invalid',
+      retriable: false,
+    },
+  );
 }
 
 export function planVolumes(task: AgentTask): VolumePlan {

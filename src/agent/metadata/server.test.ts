@@ -206,6 +206,17 @@ describe('task metadata server: where it listens', () => {
     await assert.rejects(fetch(`${s.baseUrl}/v4/md-web`));
   });
 
+  it('gives a routable address in baseUrl when it listens on every address', async () => {
+    const s = await startMetadataServer(view, { listen: '0.0.0.0:0', log });
+    try {
+      const u = new URL(s.baseUrl);
+      assert.notEqual(u.hostname, '0.0.0.0');
+      assert.equal((await get(`http://127.0.0.1:${u.port}/v4/md-web`)).status, 200);
+    } finally {
+      await s.close();
+    }
+  });
+
   it('rejects a malformed listen option, naming it', async () => {
     await assert.rejects(startMetadataServer(view, { listen: 'no-port-here', log }), (e: unknown) => {
       assert.ok(e instanceof MetadataListenError);

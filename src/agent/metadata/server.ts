@@ -65,7 +65,9 @@ export async function startMetadataServer(
   if (failure === undefined) {
     const r = await tryListen(handler, wanted.host, wanted.port);
     if ('server' in r) {
-      const baseUrl = urlOf(wanted.host, r.port, 80);
+      // A wildcard listens everywhere; containers need one address of it they can route to.
+      const host = isWildcard(wanted.host) ? ((await dockerBridgeAddress()) ?? '127.0.0.1') : wanted.host;
+      const baseUrl = urlOf(host, r.port, 80);
       log.info({ baseUrl }, 'task metadata endpoint listening');
       return handle(r.server, baseUrl);
     }

@@ -44,7 +44,13 @@ describe('allocateAddress', () => {
       if (ip === undefined) break;
       seen.add(ip);
     }
-    assert.deepEqual([...seen].sort(), ['198.19.0.2', '198.19.0.3', '198.19.0.4', '198.19.0.5', '198.19.0.6']);
+    assert.deepEqual([...seen].sort(), [
+      '198.19.0.2',
+      '198.19.0.3',
+      '198.19.0.4',
+      '198.19.0.5',
+      '198.19.0.6',
+    ]);
   });
   it('goes round robin after the last allocation and wraps', () => {
     assert.equal(allocateAddress(c, new Set(), '198.19.0.3'), '198.19.0.4');

@@ -27,7 +27,12 @@ export function ipToInt(ip: string): number {
 }
 
 export function intToIp(n: number): string {
-  return [Math.floor(n / 2 ** 24) % 256, Math.floor(n / 2 ** 16) % 256, Math.floor(n / 256) % 256, n % 256].join('.');
+  return [
+    Math.floor(n / 2 ** 24) % 256,
+    Math.floor(n / 2 ** 16) % 256,
+    Math.floor(n / 256) % 256,
+    n % 256,
+  ].join('.');
 }
 
 export function parseCidr(text: string): Cidr {
@@ -86,6 +91,7 @@ export function privateDnsName(ip: string, region: string): string {
 
 /** `eni-` and 17 hex digits, like EC2's network interface ids. */
 export function networkInterfaceId(randomHex: string): string {
-  if (!/^[0-9a-f]{17,}$/.test(randomHex)) throw new RangeError('networkInterfaceId needs at least 17 hex digits');
+  if (!/^[0-9a-f]{17,}$/.test(randomHex))
+    throw new RangeError('networkInterfaceId needs at least 17 hex digits');
   return `eni-${randomHex.slice(0, 17)}`;
 }

@@ -21,29 +21,35 @@ describe('pause ELF', () => {
     }
   });
 
-  it('runs until SIGTERM and then exits 0 (on x86_64 Linux)', { skip: platform() !== 'linux' || arch() !== 'x64' ? 'needs x86_64 Linux' : false }, async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'berth-pause-'));
-    try {
-      const file = join(dir, 'pause');
-      writeFileSync(file, buildElf('x86_64'));
-      chmodSync(file, 0o755);
-      const child = spawn(file, [], { stdio: 'ignore' });
-      const exited = new Promise<{ code: number | null; signal: string | null }>((r) =>
-        child.once('exit', (code, signal) => r({ code, signal })),
-      );
-      // Still running after a while: it waits rather than exiting or crashing.
-      const early = await Promise.race([exited, new Promise((r) => setTimeout(() => r('running'), 200))]);
-      assert.equal(early, 'running');
-      child.kill('SIGTERM');
-      const result = await Promise.race([
-        exited,
-        new Promise<never>((_, rej) => setTimeout(() => rej(new Error('pause did not exit on SIGTERM')), 5000)),
-      ]);
-      assert.deepEqual(result, { code: 0, signal: null });
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+  it(
+    'runs until SIGTERM and then exits 0 (on x86_64 Linux)',
+    { skip: platform() !== 'linux' || arch() !== 'x64' ? 'needs x86_64 Linux' : false },
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'berth-pause-'));
+      try {
+        const file = join(dir, 'pause');
+        writeFileSync(file, buildElf('x86_64'));
+        chmodSync(file, 0o755);
+        const child = spawn(file, [], { stdio: 'ignore' });
+        const exited = new Promise<{ code: number | null; signal: string | null }>((r) =>
+          child.once('exit', (code, signal) => r({ code, signal })),
+        );
+        // Still running after a while: it waits rather than exiting or crashing.
+        const early = await Promise.race([exited, new Promise((r) => setTimeout(() => r('running'), 200))]);
+        assert.equal(early, 'running');
+        child.kill('SIGTERM');
+        const result = await Promise.race([
+          exited,
+          new Promise<never>((_, rej) =>
+            setTimeout(() => rej(new Error('pause did not exit on SIGTERM')), 5000),
+          ),
+        ]);
+        assert.deepEqual(result, { code: 0, signal: null });
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
 
   it('encodes the aarch64 program as the instruction formats say', () => {
     const movz = (rd: number, imm: number): number => (0xd2800000 | (imm << 5) | rd) >>> 0;

@@ -32,14 +32,19 @@ export class DockerImageImporter implements ImageImporter {
     const colon = ref.lastIndexOf(':');
     const repo = ref.slice(0, colon);
     const tag = ref.slice(colon + 1);
-    const stream = (await this.docker.importImage(Readable.from([tar]), { repo, tag })) as NodeJS.ReadableStream;
-    const output = await new Promise<{ error?: string; errorDetail?: { message?: string } }[]>((resolve, reject) =>
-      this.docker.modem.followProgress(stream, (err: Error | null, res: unknown[]) =>
-        err ? reject(err) : resolve(res as { error?: string }[]),
-      ),
+    const stream = (await this.docker.importImage(Readable.from([tar]), {
+      repo,
+      tag,
+    })) as NodeJS.ReadableStream;
+    const output = await new Promise<{ error?: string; errorDetail?: { message?: string } }[]>(
+      (resolve, reject) =>
+        this.docker.modem.followProgress(stream, (err: Error | null, res: unknown[]) =>
+          err ? reject(err) : resolve(res as { error?: string }[]),
+        ),
     );
     const failure = output.find((o) => o.error || o.errorDetail);
-    if (failure) throw new PauseImageError(`importing ${ref} failed: ${failure.errorDetail?.message ?? failure.error}`);
+    if (failure)
+      throw new PauseImageError(`importing ${ref} failed: ${failure.errorDetail?.message ?? failure.error}`);
   }
 }
 
@@ -75,14 +80,20 @@ export function tarFiles(files: { name: string; mode: number; data: Buffer }[]):
  * Makes PAUSE_IMAGE present: nothing to do when the engine has it; otherwise it is imported for
  * the engine's architecture. Returns the image id.
  */
-export async function ensurePauseImage(runtime: ContainerRuntime, importer: ImageImporter | undefined): Promise<string> {
+export async function ensurePauseImage(
+  runtime: ContainerRuntime,
+  importer: ImageImporter | undefined,
+): Promise<string> {
   const present = await runtime.inspectImage(PAUSE_IMAGE);
   if (present) return present.id;
   if (!importer) throw new PauseImageError(`${PAUSE_IMAGE} is missing and this runtime cannot import images`);
   const arch = (await runtime.version()).arch;
   const machine = elfMachineFor(arch);
   if (!machine) throw new PauseImageError(`no pause program for the engine's architecture '${arch}'`);
-  await importer.importRootfs(tarFiles([{ name: 'pause', mode: 0o755, data: buildElf(machine) }]), PAUSE_IMAGE);
+  await importer.importRootfs(
+    tarFiles([{ name: 'pause', mode: 0o755, data: buildElf(machine) }]),
+    PAUSE_IMAGE,
+  );
   const made = await runtime.inspectImage(PAUSE_IMAGE);
   if (!made) throw new PauseImageError(`${PAUSE_IMAGE} is still missing after its import`);
   return made.id;

@@ -28,7 +28,10 @@ function subnetOf(n: NetworkInfo): string | undefined {
  * The task network, created when missing. An existing network of that name with another subnet
  * is refused: addresses handed out from the configured subnet would not work on it.
  */
-export async function ensureTaskNetwork(runtime: ContainerRuntime, s: TaskNetworkSettings): Promise<NetworkInfo> {
+export async function ensureTaskNetwork(
+  runtime: ContainerRuntime,
+  s: TaskNetworkSettings,
+): Promise<NetworkInfo> {
   const check = (n: NetworkInfo): NetworkInfo => {
     if (subnetOf(n) !== s.cidr.text) {
       throw new TaskNetworkMismatchError(
@@ -52,7 +55,8 @@ export async function ensureTaskNetwork(runtime: ContainerRuntime, s: TaskNetwor
     if (!(e instanceof CannotCreateNetworkError && e.kind === 'conflict')) throw e;
   }
   const made = await runtime.inspectNetwork(s.networkName);
-  if (!made) throw new CannotCreateNetworkError(`network ${s.networkName} is missing right after its creation`);
+  if (!made)
+    throw new CannotCreateNetworkError(`network ${s.networkName} is missing right after its creation`);
   return check(made);
 }
 
@@ -76,7 +80,9 @@ export function pauseSpec(task: AgentTask, name: string, ip: string, s: TaskNetw
     networkMode: { network: s.networkName, ipv4Address: ip },
     ...(dnsServers.length > 0 ? { dnsServers } : {}),
     ...(dnsSearch.length > 0 ? { dnsSearchDomains: dnsSearch } : {}),
-    ...(extraHosts.length > 0 ? { extraHosts: extraHosts.map((h) => ({ hostname: h.hostname, ipAddress: h.ipAddress })) } : {}),
+    ...(extraHosts.length > 0
+      ? { extraHosts: extraHosts.map((h) => ({ hostname: h.hostname, ipAddress: h.ipAddress })) }
+      : {}),
     ...(task.taskDefinition.ipcMode === 'task' ? { ipcMode: 'shareable' } : {}),
     stopTimeoutSeconds: 2,
     logConfig: { driver: 'none' },

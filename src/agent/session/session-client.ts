@@ -54,11 +54,14 @@ export class SessionClient {
   private retryTimer: NodeJS.Timeout | undefined;
   private silenceTimer: NodeJS.Timeout | undefined;
   private readonly url: string;
+  /** How long the session may be silent before it is presumed dead. */
+  private silenceMs: number;
   /** Sessions welcomed so far (for tests and logs). */
   sessions = 0;
 
   constructor(private readonly opts: SessionClientOptions) {
     this.url = sessionUrl(opts.endpoint);
+    this.silenceMs = opts.timeoutMs;
   }
 
   get isReady(): boolean {
@@ -107,6 +110,7 @@ export class SessionClient {
   private connect(): void {
     if (this.state === 'stopped') return;
     this.state = 'connecting';
+    this.silenceMs = this.opts.timeoutMs;
     const ws = new WebSocket(this.url, { handshakeTimeout: this.opts.timeoutMs, perMessageDeflate: false });
     this.ws = ws;
     ws.on('open', () => {
@@ -118,13 +122,20 @@ export class SessionClient {
     ws.on('message', (data: RawData) => {
       if (this.ws !== ws) return;
       this.touch();
-      const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.from(data).toString('utf8');
+      const text = Array.isArray(data)
+        ? Buffer.concat(data).toString('utf8')
+        : Buffer.isBuffer(data)
+          ? data.toString('utf8')
+          : Buffer.from(data).toString('utf8');
       const msg = parseServerMessage(text);
       if (!msg) {
         this.opts.log?.warn({ bytes: text.length }, 'unreadable message from the control plane dropped');
         return;
       }
       if (msg.type === 'welcome') {
+        // A control plane that pings rarely must not look dead between two pings.
+        this.silenceMs = Math.max(this.opts.timeoutMs, 3 * (msg.heartbeatIntervalMs || 0));
+        this.touch();
         this.state = 'ready';
         this.attempt = 0;
         this.sessions++;
@@ -142,7 +153,8 @@ export class SessionClient {
       clearTimeout(this.silenceTimer);
       const wasReady = this.state === 'ready';
       this.ws = undefined;
-      if (wasReady) this.opts.log?.warn({ code, reason: reason.toString() }, 'session with the control plane closed');
+      if (wasReady)
+        this.opts.log?.warn({ code, reason: reason.toString() }, 'session with the control plane closed');
       this.opts.onClosed?.(code, reason.toString());
       if (this.state === 'stopped') return;
       this.state = 'idle';
@@ -157,8 +169,8 @@ export class SessionClient {
     const ws = this.ws;
     this.silenceTimer = setTimeout(() => {
       if (this.ws !== ws || !ws) return;
-      this.opts.log?.warn({ silentMs: this.opts.timeoutMs }, 'control plane silent; reconnecting');
+      this.opts.log?.warn({ silentMs: this.silenceMs }, 'control plane silent; reconnecting');
       ws.terminate();
-    }, this.opts.timeoutMs);
+    }, this.silenceMs);
   }
 }

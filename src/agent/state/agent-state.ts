@@ -40,7 +40,14 @@ export interface AgentStateData {
 }
 
 export function emptyState(hostId: string): AgentStateData {
-  return { formatVersion: STATE_FORMAT_VERSION, hostId, registrations: [], tasks: {}, outbox: [], finished: {} };
+  return {
+    formatVersion: STATE_FORMAT_VERSION,
+    hostId,
+    registrations: [],
+    tasks: {},
+    outbox: [],
+    finished: {},
+  };
 }
 
 export class StateFormatError extends Error {
@@ -53,14 +60,19 @@ export function parseState(text: string, file: string): AgentStateData {
   try {
     raw = JSON.parse(text);
   } catch (e) {
-    throw new StateFormatError(`agent state ${file} is not JSON (${(e as Error).message}); move it away to start afresh`);
+    throw new StateFormatError(
+      `agent state ${file} is not JSON (${(e as Error).message}); move it away to start afresh`,
+    );
   }
   const d = raw as Partial<AgentStateData> | null;
   if (!d || typeof d !== 'object') throw new StateFormatError(`agent state ${file} is not an object`);
   if (d.formatVersion !== STATE_FORMAT_VERSION) {
-    throw new StateFormatError(`agent state ${file} has format version ${String(d.formatVersion)}; this agent reads ${STATE_FORMAT_VERSION}`);
+    throw new StateFormatError(
+      `agent state ${file} has format version ${String(d.formatVersion)}; this agent reads ${STATE_FORMAT_VERSION}`,
+    );
   }
-  if (typeof d.hostId !== 'string' || d.hostId === '') throw new StateFormatError(`agent state ${file} has no hostId`);
+  if (typeof d.hostId !== 'string' || d.hostId === '')
+    throw new StateFormatError(`agent state ${file} has no hostId`);
   return {
     formatVersion: STATE_FORMAT_VERSION,
     hostId: d.hostId,
@@ -91,12 +103,19 @@ export function ackReport(d: AgentStateData, id: string): boolean {
   return d.outbox.length !== before;
 }
 
-export function findRegistration(d: AgentStateData, endpoint: string, cluster: string, region: string): Registration | undefined {
+export function findRegistration(
+  d: AgentStateData,
+  endpoint: string,
+  cluster: string,
+  region: string,
+): Registration | undefined {
   return d.registrations.find((r) => r.endpoint === endpoint && r.cluster === cluster && r.region === region);
 }
 
 export function saveRegistration(d: AgentStateData, r: Registration): void {
-  d.registrations = d.registrations.filter((x) => !(x.endpoint === r.endpoint && x.cluster === r.cluster && x.region === r.region));
+  d.registrations = d.registrations.filter(
+    (x) => !(x.endpoint === r.endpoint && x.cluster === r.cluster && x.region === r.region),
+  );
   d.registrations.push(r);
 }
 

@@ -30,16 +30,44 @@ export function registerAgentCommand(program: Command): void {
     .option('--data-dir <dir>', 'agent state directory (BERTH_AGENT_DATA_DIR, default ~/.berth/agent)')
     .option('--region <region>', 'region of the API calls (BERTH_AGENT_REGION, default us-east-1)')
     .option('--managed-capacity', 'also serve as FARGATE capacity (BERTH_AGENT_MANAGED_CAPACITY)')
-    .option('--task-subnet <cidr>', 'address range of awsvpc tasks on this host (BERTH_AGENT_TASK_SUBNET, default 198.19.0.0/24)')
-    .option('--task-network <name>', 'Docker network of awsvpc tasks (BERTH_AGENT_TASK_NETWORK, default berth-task-net)')
-    .option('--availability-zone <az>', 'ecs.availability-zone (BERTH_AGENT_AVAILABILITY_ZONE, default <region>a)')
+    .option(
+      '--task-subnet <cidr>',
+      'address range of awsvpc tasks on this host (BERTH_AGENT_TASK_SUBNET, default 198.19.0.0/24)',
+    )
+    .option(
+      '--task-network <name>',
+      'Docker network of awsvpc tasks (BERTH_AGENT_TASK_NETWORK, default berth-task-net)',
+    )
+    .option(
+      '--availability-zone <az>',
+      'ecs.availability-zone (BERTH_AGENT_AVAILABILITY_ZONE, default <region>a)',
+    )
     .option('--instance-type <type>', 'ecs.instance-type (BERTH_AGENT_INSTANCE_TYPE, default berth.local)')
-    .option('--attribute <name=value>', 'custom instance attribute; repeatable (BERTH_AGENT_ATTRIBUTES="a=b,c=d")', collect)
-    .option('--reserved-memory <mib>', 'memory kept for the host (BERTH_AGENT_RESERVED_MEMORY_MIB, default 256)')
-    .option('--docker-socket <path>', 'Docker engine socket (BERTH_AGENT_DOCKER_SOCKET, default /var/run/docker.sock)')
-    .option('--metadata-listen <host:port>', 'task metadata endpoint (BERTH_AGENT_METADATA_LISTEN, default 169.254.170.2:80)')
-    .option('--image-pull-policy <policy>', 'always|if-not-present|never|remote-or-cached (BERTH_AGENT_IMAGE_PULL_POLICY)')
-    .option('--task-cleanup-wait <ms>', 'how long stopped tasks keep their containers (BERTH_AGENT_TASK_CLEANUP_WAIT_MS, default 600000)')
+    .option(
+      '--attribute <name=value>',
+      'custom instance attribute; repeatable (BERTH_AGENT_ATTRIBUTES="a=b,c=d")',
+      collect,
+    )
+    .option(
+      '--reserved-memory <mib>',
+      'memory kept for the host (BERTH_AGENT_RESERVED_MEMORY_MIB, default 256)',
+    )
+    .option(
+      '--docker-socket <path>',
+      'Docker engine socket (BERTH_AGENT_DOCKER_SOCKET, default /var/run/docker.sock)',
+    )
+    .option(
+      '--metadata-listen <host:port>',
+      'task metadata endpoint (BERTH_AGENT_METADATA_LISTEN, default 169.254.170.2:80)',
+    )
+    .option(
+      '--image-pull-policy <policy>',
+      'always|if-not-present|never|remote-or-cached (BERTH_AGENT_IMAGE_PULL_POLICY)',
+    )
+    .option(
+      '--task-cleanup-wait <ms>',
+      'how long stopped tasks keep their containers (BERTH_AGENT_TASK_CLEANUP_WAIT_MS, default 600000)',
+    )
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (BERTH_AGENT_LOG_LEVEL)')
     .action(async (o: Record<string, string | string[] | boolean | undefined>) => {
       const flags: AgentConfigInput = {
@@ -61,6 +89,10 @@ export function registerAgentCommand(program: Command): void {
         logLevel: o.logLevel,
       };
       const agent = new BerthAgent(parseAgentConfig(flags));
-      await runUntilSignal(agent.log, () => agent.start(), () => agent.stop());
+      await runUntilSignal(
+        agent.log,
+        () => agent.start(),
+        () => agent.stop(),
+      );
     });
 }

@@ -1,0 +1,432 @@
+// The task engine against the fake container runtime: whole task lifecycles, reports as the
+// control plane would receive them, and re-adoption after a simulated kill -9.
+import { afterEach, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import type { AgentTask, ReportMessage, TaskStateReport } from '../../domain/agent-protocol.js';
+import { systemClock } from '../../domain/clock.js';
+import type { ContainerDefinition } from '../../generated/ecs/types.js';
+import { parseCidr } from '../network/ipam.js';
+import { PAUSE_IMAGE } from '../network/pause-image.js';
+import type { ContainerSpec } from '../runtime/container-runtime.js';
+import { FakeRuntime } from '../runtime/fake-runtime.js';
+import { StateFile } from '../state/state-file.js';
+import { LABEL_CONTAINER_NAME, LABEL_HOST_ID, LABEL_TASK_ARN } from './labels.js';
+import { TaskEngine } from './task-engine.js';
+import { agentTask, c } from './test-support.js';
+
+const log = pino({ level: 'silent' });
+const dirs: string[] = [];
+const engines: TaskEngine[] = [];
+
+afterEach(async () => {
+  for (const e of engines.splice(0)) await e.stop();
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+async function waitFor<T>(what: string, check: () => T | undefined | false, timeoutMs = 5000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = check();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+interface Harness {
+  rt: FakeRuntime;
+  engine: TaskEngine;
+  state: StateFile;
+  dir: string;
+  reports: ReportMessage[];
+  /** What onRuntimeHealth was told, in order. */
+  health: string[];
+  /** Acknowledge reports as the control plane does. */
+  autoAck: boolean;
+  last(taskArn?: string): TaskStateReport | undefined;
+  until(what: string, pred: (r: TaskStateReport) => boolean, timeoutMs?: number): Promise<TaskStateReport>;
+}
+
+async function harness(
+  o: { rt?: FakeRuntime; dir?: string; cleanupWaitMs?: number; autoAck?: boolean } = {},
+): Promise<Harness> {
+  const rt = o.rt ?? new FakeRuntime();
+  const dir = o.dir ?? mkdtempSync(join(tmpdir(), 'berth-engine-'));
+  if (!o.dir) dirs.push(dir);
+  rt.addImage(PAUSE_IMAGE);
+  const state = StateFile.open(dir, { flushDelayMs: 5, newHostId: () => 'host-1' });
+  const h: Harness = {
+    rt,
+    dir,
+    state,
+    reports: [],
+    health: [],
+    autoAck: o.autoAck ?? true,
+    engine: undefined as unknown as TaskEngine,
+    last: (arn) => h.reports.filter((r) => arn === undefined || r.change.taskArn === arn).at(-1)?.change,
+    until: (what, pred, timeoutMs) =>
+      waitFor(
+        what,
+        () => {
+          const r = h.last();
+          return r && pred(r) ? r : undefined;
+        },
+        timeoutMs,
+      ),
+  };
+  h.engine = new TaskEngine({
+    runtime: rt,
+    clock: systemClock,
+    log,
+    state,
+    settings: {
+      hostId: 'host-1',
+      pullPolicy: 'if-not-present',
+      cleanupWaitMs: o.cleanupWaitMs ?? 60_000,
+      containerStartTimeoutMs: 10_000,
+      retryPolicy: { minMs: 10, maxMs: 50, factor: 2, jitter: 0 },
+      taskNetwork: { networkName: 'berth-task-net', cidr: parseCidr('198.19.0.0/28'), hostId: 'host-1' },
+    },
+    region: 'us-east-1',
+    availabilityZone: 'us-east-1a',
+    metadataBaseUrl: () => 'http://169.254.170.2',
+    send: (m) => {
+      h.reports.push(m);
+      if (h.autoAck) setImmediate(() => h.engine.onAck(m.id, true));
+      return true;
+    },
+    onRuntimeHealth: (status, reason) =>
+      h.health.push(reason === undefined ? status : `${status}: ${reason}`),
+  });
+  engines.push(h.engine);
+  await h.engine.start();
+  h.engine.onSessionReady();
+  return h;
+}
+
+const created = (rt: FakeRuntime): ContainerSpec[] =>
+  rt.calls.filter((x) => x.op === 'createContainer').map((x) => x.args[0] as ContainerSpec);
+
+function task(containers: ContainerDefinition[], extra: Parameters<typeof agentTask>[1] = {}): AgentTask {
+  return agentTask(containers, extra);
+}
+
+describe('TaskEngine with the fake runtime', () => {
+  it('runs a task to RUNNING, reported once, with the ECS labels on the container', async () => {
+    const h = await harness();
+    h.rt.addImage('img/app:1');
+    const t = task([c('app', { portMappings: [{ containerPort: 80 }] })]);
+    h.engine.onTasks({ type: 'tasks', full: true, tasks: [t] });
+    const r = await h.until('RUNNING', (x) => x.status === 'RUNNING');
+    assert.equal(r.containers[0]!.status, 'RUNNING');
+    assert.ok(r.containers[0]!.runtimeId);
+    assert.equal(r.containers[0]!.networkBindings?.[0]?.containerPort, 80);
+    assert.ok((r.containers[0]!.networkBindings?.[0]?.hostPort ?? 0) >= 49153);
+    // Reports queued before the previous one left are merged (each is a whole snapshot).
+    const statuses = h.reports.map((x) => x.change.status);
+    assert.equal(statuses.filter((s) => s === 'RUNNING').length, 1);
+    assert.ok(
+      statuses.every((s) => s === 'PENDING' || s === 'RUNNING'),
+      statuses.join(','),
+    );
+    assert.ok(r.pullStartedAt !== undefined && r.pullStoppedAt !== undefined && r.startedAt !== undefined);
+    const spec = created(h.rt)[0]!;
+    assert.equal(spec.labels?.[LABEL_TASK_ARN], t.taskArn);
+    assert.equal(spec.labels?.[LABEL_HOST_ID], 'host-1');
+    assert.match(spec.name, /^ecs-web-3-app-[0-9a-f]{20}$/);
+    // The same desired state again changes nothing and reports nothing.
+    h.engine.onTasks({ type: 'tasks', full: true, tasks: [t] });
+    const sentBefore = h.reports.length;
+    await new Promise((res) => setTimeout(res, 50));
+    assert.equal(h.reports.length, sentBefore);
+    assert.equal(created(h.rt).length, 1);
+    // The view serves the metadata endpoint.
+    const snap = h.engine.byTaskArn(t.taskArn);
+    assert.equal(snap?.knownStatus, 'RUNNING');
+    const meta = h.engine.byMetadataId(snap!.containers[0]!.metadataId);
+    assert.equal(meta?.container.name, 'app');
+  });
+
+  it('an essential container that exits stops the task with EssentialContainerExited and its exit code', async () => {
+    const h = await harness();
+    h.rt.addImage('img/app:1', { behaviour: { exitAfterMs: 30, exitCode: 3 } });
+    h.rt.addImage('img/side:1');
+    h.engine.onTasks({ type: 'tasks', full: true, tasks: [task([c('app'), c('side', { stopTimeout: 1 })])] });
+    const r = await h.until('STOPPED', (x) => x.status === 'STOPPED');
+    assert.equal(r.stopCode, 'EssentialContainerExited');
+    assert.equal(r.reason, 'Essential container in task exited');
+    assert.equal(r.containers.find((x) => x.containerName === 'app')?.exitCode, 3);
+    assert.equal(r.containers.find((x) => x.containerName === 'side')?.status, 'STOPPED');
+    assert.ok(r.executionStoppedAt !== undefined);
+    assert.ok(h.reports.some((x) => x.change.status === 'RUNNING'));
+  });
+
+  it('an image that cannot be pulled: STOPPED, TaskFailedToStart, CannotPullContainerError with the registry reason', async () => {
+    const h = await harness();
+    h.engine.onTasks({
+      type: 'tasks',
+      full: true,
+      tasks: [task([c('app', { image: 'registry.local/missing:1' })])],
+    });
+    const r = await h.until('STOPPED', (x) => x.status === 'STOPPED');
+    assert.equal(r.stopCode, 'TaskFailedToStart');
+    assert.match(
+      r.reason ?? '',
+      /^CannotPullContainerError: manifest for registry\.local\/missing:1 not found/,
+    );
+    assert.equal(r.containers[0]!.reason, r.reason);
+    assert.equal(created(h.rt).length, 0);
+  });
+
+  it('a container that cannot start: STOPPED, TaskFailedToStart, CannotStartContainerError', async () => {
+    const h = await harness();
+    h.rt.addImage('img/app:1', {
+      behaviour: { startError: 'exec: "nope": executable file not found in $PATH' },
+    });
+    h.engine.onTasks({ type: 'tasks', full: true, tasks: [task([c('app')])] });
+    const r = await h.until('STOPPED', (x) => x.status === 'STOPPED');
+    assert.equal(r.stopCode, 'TaskFailedToStart');
+    assert.match(r.reason ?? '', /^CannotStartContainerError: exec: "nope"/);
+    assert.equal(r.containers[0]!.reason, r.reason);
+  });
+
+  it('StopTask: SIGTERM, then SIGKILL after the container stopTimeout', async () => {
+    const h = await harness();
+    h.rt.addImage('img/app:1', { behaviour: { onStop: 'ignore' } });
+    const t = task([c('app', { stopTimeout: 1 })]);
+    h.engine.onTasks({ type: 'tasks', full: true, tasks: [t] });
+    await h.until('RUNNING', (x) => x.status === 'RUNNING');
+    const asked = Date.now();
+    h.engine.onTasks({
+      type: 'tasks',
+      full: false,
+      tasks: [
+        {
+          ...t,
+          version: 2,
+          desiredStatus: 'STOPPED',
+          stopCode: 'UserInitiated',
+          stoppedReason: 'Task stopped by user',
+        },
+      ],
+    });
+    const r = await h.until('STOPPED', (x) => x.status === 'STOPPED', 5000);
+    assert.ok(Date.now() - asked >= 900, 'waited for the stop timeout');
+    assert.equal(r.stopCode, 'UserInitiated');
+    assert.equal(r.reason, 'Task stopped by user');
+    assert.equal(r.containers[0]!.exitCode, 137);
+    const stop = h.rt.calls.find((x) => x.op === 'stopContainer');
+    assert.equal(stop?.args[1], 1);
+  });
+
+  it('dependsOn: the app starts after its init container succeeded', async () => {
+    const h = await harness();
+    h.rt.addImage('img/init:1', { behaviour: { exitAfterMs: 20, exitCode: 0 } });
+    h.rt.addImage('img/app:1');
+    h.engine.onTasks({
+      type: 'tasks',
+      full: true,
+      tasks: [
+        task([
+          c('init', { essential: false }),
+          c('app', { dependsOn: [{ containerName: 'init', condition: 'SUCCESS' }] }),
+        ]),
+      ],
+    });
+    const r = await h.until('RUNNING', (x) => x.status === 'RUNNING');
+    assert.equal(r.containers.find((x) => x.containerName === 'init')?.status, 'STOPPED');
+    const starts = h.rt.calls.filter((x) => x.op === 'startContainer').map((x) => x.args[0]);
+    const ids = Object.fromEntries(r.containers.map((x) => [x.containerName, x.runtimeId]));
+    assert.deepEqual(starts, [ids.init, ids.app]);
+  });
+
+  it('health checks make the task HEALTHY', async () => {
+    const h = await harness();
+    h.rt.addImage('img/app:1', { behaviour: { health: 'healthy' } });
+    h.engine.onTasks({
+      type: 'tasks',
+      full: true,
+      tasks: [task([c('app', { healthCheck: { command: ['CMD', 'true'], interval: 5 } })])],
+    });
+    await h.until('RUNNING', (x) => x.status === 'RUNNING');
+    assert.equal(h.last()?.healthStatus, 'UNKNOWN');
+    const id = h.last()!.containers[0]!.runtimeId!;
+    h.rt.setHealth(id, 'healthy');
+    const r = await h.until('HEALTHY', (x) => x.healthStatus === 'HEALTHY');
+    assert.equal(r.containers[0]!.healthStatus, 'HEALTHY');
+  });
+
+  it('awsvpc: each task gets its own address on the task network, released when it stops', async () => {
+    const h = await harness();
+    h.rt.addImage('img/app:1');
+    const vpc = (id: string): AgentTask =>
+      task([c('app', { portMappings: [{ containerPort: 80 }] })], {
+        taskArn: `arn:aws:ecs:us-east-1:123456789012:task/prod/${id}`,
+        taskDefinition: { networkMode: 'awsvpc' },
+        awsvpcConfiguration: { subnets: ['subnet-7'] },
+      });
+    const [a, b] = [vpc('aaaa'), vpc('bbbb')];
+    h.engine.onTasks({ type: 'tasks', full: true, tasks: [a, b] });
+    const ra = await waitFor('a RUNNING', () =>
+      h.last(a.taskArn)?.status === 'RUNNING' ? h.last(a.taskArn) : undefined,
+    );
+    const rb = await waitFor('b RUNNING', () =>
+      h.last(b.taskArn)?.status === 'RUNNING' ? h.last(b.taskArn) : undefined,
+    );
+    assert.notEqual(ra.eni?.privateIPv4Address, rb.eni?.privateIPv4Address);
+    assert.match(ra.eni!.privateIPv4Address, /^198\.19\.0\.\d+$/);
+    assert.equal(ra.eni?.subnetId, 'subnet-7');
+    assert.match(ra.eni!.privateDnsName, /^ip-198-19-0-\d+\.ec2\.internal$/);
+    const net = await h.rt.inspectNetwork('berth-task-net');
+    assert.equal(net?.subnets[0]?.subnet, '198.19.0.0/28');
+    const appSpec = created(h.rt).find(
+      (s) => s.labels?.[LABEL_CONTAINER_NAME] === 'app' && s.labels[LABEL_TASK_ARN] === a.taskArn,
+    )!;
+    assert.equal(typeof appSpec.networkMode, 'object');
+    assert.ok('container' in (appSpec.networkMode as object));
+    h.engine.onTasks({
+      type: 'tasks',
+      full: true,
+      tasks: [{ ...a, version: 2, desiredStatus: 'STOPPED', stopCode: 'UserInitiated' }, b],
+    });
+    await waitFor('a STOPPED', () => h.last(a.taskArn)?.status === 'STOPPED');
+    // The pause container is gone with the task.
+    const pauses = (
+      await h.rt.listContainers({ labels: { [LABEL_TASK_ARN]: a.taskArn, 'org.berth.pause': 'true' } })
+    ).length;
+    assert.equal(pauses, 0);
+    // The address is free again (it is not held by any task in the state).
+    const held = Object.values(h.state.data.tasks).flatMap((s) =>
+      s.network?.status !== 'RELEASED' && s.network?.ip ? [s.network.ip] : [],
+    );
+    assert.deepEqual(held, [rb.eni!.privateIPv4Address]);
+  });
+
+  it('a task the control plane no longer lists is stopped', async () => {
+    const h = await harness();
+    h.rt.addImage('img/app:1');
+    const t = task([c('app', { stopTimeout: 1 })]);
+    h.engine.onTasks({ type: 'tasks', full: true, tasks: [t] });
+    await h.until('RUNNING', (x) => x.status === 'RUNNING');
+    h.engine.onTasks({ type: 'tasks', full: true, tasks: [] });
+    const r = await h.until('STOPPED', (x) => x.status === 'STOPPED');
+    assert.match(r.reason ?? '', /no longer assigned/);
+  });
+
+  it('cleans up a stopped task after the wait, only once its last report is acknowledged', async () => {
+    const h = await harness({ cleanupWaitMs: 50, autoAck: false });
+    h.rt.addImage('img/app:1', { behaviour: { exitAfterMs: 10 } });
+    const t = task([c('app')]);
+    h.engine.onTasks({ type: 'tasks', full: true, tasks: [t] });
+    await h.until('STOPPED', (x) => x.status === 'STOPPED');
+    await new Promise((r) => setTimeout(r, 150));
+    assert.equal(h.rt.containerIds().length, 1, 'kept while the report is unacknowledged');
+    for (const m of h.reports) h.engine.onAck(m.id, true);
+    await waitFor('cleanup', () => h.engine.taskCount === 0);
+    assert.equal(h.rt.containerIds().length, 0);
+    // A late copy of the finished task is not run again.
+    h.engine.onTasks({ type: 'tasks', full: false, tasks: [t] });
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(h.engine.taskCount, 0);
+  });
+
+  it('re-adopts running containers after a restart: nothing restarted, created twice or orphaned', async () => {
+    const rt = new FakeRuntime();
+    const h1 = await harness({ rt });
+    rt.addImage('img/app:1');
+    rt.addImage('img/other:1');
+    const t = task([c('app')]);
+    const other = task([c('other')], { taskArn: 'arn:aws:ecs:us-east-1:123456789012:task/prod/other' });
+    h1.engine.onTasks({ type: 'tasks', full: true, tasks: [t, other] });
+    await waitFor(
+      'both RUNNING',
+      () => h1.last(t.taskArn)?.status === 'RUNNING' && h1.last(other.taskArn)?.status === 'RUNNING',
+    );
+    const id = h1.last(t.taskArn)!.containers[0]!.runtimeId!;
+    const otherId = h1.last(other.taskArn)!.containers[0]!.runtimeId!;
+    // "kill -9": the engine stops without a final write; the next one reads what is on disk.
+    await h1.engine.stop();
+    const createsBefore = created(rt).length;
+    const startsBefore = rt.calls.filter((x) => x.op === 'startContainer').length;
+
+    const h2 = await harness({ rt, dir: h1.dir });
+    // The control plane still wants `t`, not `other` (stopped meanwhile by someone).
+    h2.engine.onTasks({ type: 'tasks', full: true, tasks: [t] });
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(created(rt).length, createsBefore, 'no container created again');
+    assert.equal(rt.calls.filter((x) => x.op === 'startContainer').length, startsBefore, 'nothing restarted');
+    assert.equal((await rt.inspectContainer(id)).status, 'running');
+    assert.equal(h2.engine.byTaskArn(t.taskArn)?.knownStatus, 'RUNNING');
+    assert.equal(h2.engine.byTaskArn(t.taskArn)?.containers[0]?.dockerId, id);
+    // The task no longer assigned is stopped.
+    await waitFor('other stopped', () => h2.last(other.taskArn)?.status === 'STOPPED');
+    assert.equal((await rt.inspectContainer(otherId)).status, 'exited');
+  });
+
+  it('a container that exited while the agent was down ends its task after the restart', async () => {
+    const rt = new FakeRuntime();
+    const h1 = await harness({ rt });
+    rt.addImage('img/app:1');
+    const t = task([c('app')]);
+    h1.engine.onTasks({ type: 'tasks', full: true, tasks: [t] });
+    await h1.until('RUNNING', (x) => x.status === 'RUNNING');
+    const id = h1.last()!.containers[0]!.runtimeId!;
+    await h1.engine.stop();
+    rt.exitContainer(id, 42);
+
+    const h2 = await harness({ rt, dir: h1.dir });
+    const r = await h2.until('STOPPED', (x) => x.status === 'STOPPED');
+    assert.equal(r.containers[0]!.exitCode, 42);
+    assert.equal(r.stopCode, 'EssentialContainerExited');
+  });
+
+  it('containers of tasks the state does not know are adopted by a task the control plane assigns, the rest removed', async () => {
+    const rt = new FakeRuntime();
+    rt.addImage('img/app:1');
+    const t = task([c('app')]);
+    // Left by an agent whose state was lost: one container of a task still assigned, one of a gone task.
+    const keep = await rt.createContainer({
+      name: 'ecs-web-3-app-kept',
+      image: 'img/app:1',
+      labels: { [LABEL_HOST_ID]: 'host-1', [LABEL_TASK_ARN]: t.taskArn, [LABEL_CONTAINER_NAME]: 'app' },
+    });
+    await rt.startContainer(keep);
+    const orphan = await rt.createContainer({
+      name: 'ecs-gone-1-x-1',
+      image: 'img/app:1',
+      labels: { [LABEL_HOST_ID]: 'host-1', [LABEL_TASK_ARN]: 'arn:gone', [LABEL_CONTAINER_NAME]: 'x' },
+    });
+    await rt.startContainer(orphan);
+    const h = await harness({ rt });
+    h.engine.onTasks({ type: 'tasks', full: true, tasks: [t] });
+    const r = await h.until('RUNNING', (x) => x.status === 'RUNNING');
+    assert.equal(r.containers[0]!.runtimeId, keep);
+    await waitFor('orphan removed', () => !rt.containerIds().includes(orphan));
+    assert.equal(created(rt).length, 2, 'only the two made by the test');
+  });
+
+  it('an engine outage: what exited meanwhile is found when the engine is back', async () => {
+    const h = await harness();
+    h.rt.addImage('img/app:1');
+    h.engine.onTasks({ type: 'tasks', full: true, tasks: [task([c('app')])] });
+    await h.until('RUNNING', (x) => x.status === 'RUNNING');
+    const id = h.last()!.containers[0]!.runtimeId!;
+    h.rt.setAvailable(false);
+    h.rt.exitContainer(id, 9);
+    await new Promise((r) => setTimeout(r, 30));
+    assert.equal(h.last()?.status, 'RUNNING', 'nothing seen while the engine is away');
+    h.rt.setAvailable(true);
+    const r = await h.until('STOPPED', (x) => x.status === 'STOPPED');
+    assert.equal(r.containers[0]!.exitCode, 9);
+    // The control plane hears of the outage and of the return (instance healthStatus).
+    assert.deepEqual(
+      h.health.filter((x, i, all) => all[i - 1] !== x).map((x) => x.split(':')[0]),
+      ['OK', 'IMPAIRED', 'OK'],
+    );
+    assert.match(h.health.find((x) => x.startsWith('IMPAIRED')) ?? '', /Docker engine unreachable/);
+  });
+});
