@@ -18,6 +18,7 @@
 // positive comparison false and its negation (!=, !in, !~, !exists) true, so that
 // `a != x` always means `not (a == x)`.
 import type { Argument, Literal, Operator, QueryNode, Subject, SubjectKind } from './ast.js';
+import { invalidParameter } from '../errors.js';
 import { parseQuery } from './parser.js';
 import { QuerySyntaxError } from './tokens.js';
 import {
@@ -313,4 +314,21 @@ export function compileQuery(text: string): CompiledQuery {
   const subjects = new Set<SubjectKind>();
   const test = compileNode(ast, subjects);
   return { text, ast, subjects, test };
+}
+
+/**
+ * compileQuery for a request member (a memberOf constraint's expression, ListContainerInstances
+ * `filter`): a malformed expression becomes InvalidParameterException naming the member, the
+ * reason and the column.
+ */
+export function compileQueryParameter(text: unknown, member: string): CompiledQuery {
+  if (typeof text !== 'string') throw invalidParameter(`${member} must be a string.`);
+  try {
+    return compileQuery(text);
+  } catch (e) {
+    if (e instanceof QuerySyntaxError) {
+      throw invalidParameter(`${member} is not a valid cluster query expression: ${e.message}.`);
+    }
+    throw e;
+  }
 }

@@ -40,7 +40,8 @@ const SUBJECT_LIST =
   'agentConnected, agentVersion, attribute:<name>, ec2InstanceId, registeredAt, runningTasksCount or task:group';
 
 function quoteForMessage(t: Token): string {
-  return t.kind === 'eof' ? 'the end of the expression' : `'${t.text}'`;
+  if (t.kind === 'eof') return 'the end of the expression';
+  return t.kind === 'string' ? t.text : `'${t.text}'`;
 }
 
 function isKeyword(t: Token, ...words: string[]): boolean {
