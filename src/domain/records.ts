@@ -6,7 +6,10 @@ import type {
   CapacityProvider,
   Cluster,
   ContainerInstance,
+  Deployment,
   Service,
+  ServiceDeployment,
+  ServiceRevision,
   Setting,
   Tag,
   Task,
@@ -41,11 +44,23 @@ export type CapacityProviderRecord = CapacityProvider & {
   tags: Tag[];
 };
 
+/** Control-plane bookkeeping kept beside a container instance's wire shape; stripped from every answer. */
+export interface ContainerInstanceInternals {
+  /**
+   * Epoch ms when agentConnected last went false (written by the agent gateway, or by the
+   * instance health controller when it finds a disconnected instance without one); absent while
+   * connected. The instance health controller declares the instance lost after
+   * BERTH_INSTANCE_LOST_AFTER_MS of it.
+   */
+  disconnectedAt?: number;
+}
+
 export type ContainerInstanceRecord = ContainerInstance & {
   containerInstanceArn: string;
   /** Short cluster name the instance belongs to. */
   cluster: string;
   tags: Tag[];
+  berth?: ContainerInstanceInternals;
 };
 
 /** Control-plane bookkeeping kept beside a task's wire shape; stripped from every answer. */
@@ -71,6 +86,8 @@ export interface ManagedHostRecord {
   hostId: string;
   availabilityZone: string;
   agentConnected: boolean;
+  /** Epoch ms when agentConnected last went false; absent while connected (see ContainerInstanceInternals). */
+  disconnectedAt?: number;
   registered: { cpu: number; memory: number };
   remaining: { cpu: number; memory: number };
   runningTasksCount: number;
@@ -78,11 +95,67 @@ export interface ManagedHostRecord {
   updatedAt: number;
 }
 
+/** Service scheduler bookkeeping for one deployment (or task set) of a service. */
+export interface ServiceDeploymentInternals {
+  /** Its task definition has an essential container with a health check: healthy means HEALTHY. */
+  healthChecked: boolean;
+  /** Its ServiceDeployment history record (ListServiceDeployments); deployments only. */
+  serviceDeploymentArn?: string;
+  /** The ServiceRevision it deploys. */
+  serviceRevisionArn?: string;
+  /**
+   * Circuit breaker and launch back-off: failed tasks that stopped at or before this time (epoch
+   * seconds) no longer count (a task of the deployment was healthy since).
+   */
+  failuresResetAt?: number;
+  /** Set while a rollback brings this deployment back: the id of the deployment that failed. */
+  rollbackOf?: string;
+}
+
+/** Control-plane bookkeeping kept beside a service's wire shape; stripped from every answer. */
+export interface ServiceInternals {
+  /** Bumped by every API change of what the service should run; the scheduler's writes keep it. */
+  generation: number;
+  /** Identifies the CreateService request: the same request again answers the existing service. */
+  createFingerprint: string;
+  /** Per deployment id (deployments[] and taskSets[]). */
+  deployments: Record<string, ServiceDeploymentInternals>;
+  /** The last deployment that COMPLETED, kept for a rollback after it drained away. */
+  lastCompleted?: { deployment: Deployment; internals: ServiceDeploymentInternals };
+  /** StopServiceDeployment ROLLBACK asked for this deployment to be rolled back (the scheduler does it). */
+  rollbackRequested?: string;
+  /** The steady-state event was written since the service last changed. */
+  steady?: boolean;
+  /** Tasks that stopped on their own up to here have had their event: stoppedAt (epoch s) and the ids at it. */
+  stopsSeen?: { at: number; taskIds: string[] };
+}
+
 export type ServiceRecord = Service & {
   serviceArn: string;
   serviceName: string;
   clusterArn: string;
   tags: Tag[];
+  /** Absent on records written before the service scheduler existed (and in some tests). */
+  berth?: ServiceInternals;
+};
+
+/** One service deployment's history entry (ListServiceDeployments, DescribeServiceDeployments). */
+export type ServiceDeploymentRecord = ServiceDeployment & {
+  serviceDeploymentArn: string;
+  serviceArn: string;
+  clusterArn: string;
+  berth: {
+    /** The deployment's id in the service's deployments[] (`ecs-svc/<digits>`). */
+    deploymentId: string;
+    /** createdAt of the service it belongs to: a service re-created under the same name starts a new history. */
+    serviceCreatedAt: number;
+  };
+};
+
+export type ServiceRevisionRecord = ServiceRevision & {
+  serviceRevisionArn: string;
+  serviceArn: string;
+  clusterArn: string;
 };
 
 export type AccountSettingRecord = Setting;

@@ -490,7 +490,11 @@ export class AgentGateway {
         if (!cur) return undefined;
         const connected = this.registry.forInstance(arn) !== undefined && cur.status !== 'INACTIVE';
         if ((cur.agentConnected ?? false) === connected) return undefined;
-        return { ...cur, agentConnected: connected, version: (cur.version ?? 0) + 1 };
+        // Since when it is disconnected: the instance health controller declares it lost after a while.
+        const berth = { ...cur.berth };
+        if (connected) delete berth.disconnectedAt;
+        else berth.disconnectedAt = this.opts.clock.now();
+        return { ...cur, agentConnected: connected, berth, version: (cur.version ?? 0) + 1 };
       });
     });
   }
@@ -517,9 +521,12 @@ export class AgentGateway {
   private syncManagedHost(hostId: string): Promise<void> {
     const key = keys.managedHost(hostId);
     return this.writes.run(key, async () => {
-      await updateRecord<ManagedHostRecord>(this.opts.store, key, (cur) =>
-        computeManagedHost(cur, hostId, this.registry.forHost(hostId)?.managed, this.opts.clock.now()),
-      );
+      await updateRecord<ManagedHostRecord>(this.opts.store, key, (cur) => {
+        const now = this.opts.clock.now();
+        const next = computeManagedHost(cur, hostId, this.registry.forHost(hostId)?.managed, now);
+        // As for instances: since when it is disconnected (a connected record is built without it).
+        return next && !next.agentConnected ? { ...next, disconnectedAt: now } : next;
+      });
     });
   }
 
