@@ -6,6 +6,7 @@ import type { Store } from '../store/store.js';
 import type { ControllerConfig } from './config.js';
 import type { Controller } from './controller.js';
 import { InstanceHealthController } from './instance-health-controller.js';
+import { ServiceController } from './service-controller.js';
 
 export interface ControllerDeps {
   store: Store;
@@ -20,5 +21,6 @@ export function buildControllers(deps: ControllerDeps): Controller[] {
   return [
     // One controller per line.
     new InstanceHealthController({ ...deps, lostAfterMs: deps.config.instanceLostAfterMs }),
+    new ServiceController(deps),
   ];
 }

@@ -108,8 +108,8 @@ export interface ServiceDeploymentInternals {
    * seconds) no longer count (a task of the deployment was healthy since).
    */
   failuresResetAt?: number;
-  /** Set while a rollback brings this deployment back: the id of the deployment that failed. */
-  rollbackOf?: string;
+  /** Set while a rollback brings this deployment back: the deployment that failed, and its history entry. */
+  rollbackOf?: { deploymentId: string; serviceDeploymentArn?: string };
 }
 
 /** Control-plane bookkeeping kept beside a service's wire shape; stripped from every answer. */

@@ -43,4 +43,13 @@ export const keys = {
 
   /** Idempotency records (clientToken → result), per operation. */
   idempotency: (s: Scope, operation: string, token: string) => `${base(s)}/idempotency/${operation}/${token}`,
+
+  // A service's deployment history and revisions live beside the services, not under
+  // keys.service(...)/: servicesOfCluster must keep listing services only.
+  serviceDeployment: (s: Scope, cluster: string, service: string, id: string) =>
+    `${base(s)}/service-deployments/${cluster}/${service}/${id}`,
+  serviceDeploymentsOfService: (s: Scope, cluster: string, service: string) =>
+    `${base(s)}/service-deployments/${cluster}/${service}/`,
+  serviceRevision: (s: Scope, cluster: string, service: string, id: string) =>
+    `${base(s)}/service-revisions/${cluster}/${service}/${id}`,
 };

@@ -8,6 +8,8 @@ import { attributeOperations } from './attributes.js';
 import { accountSettingOperations } from './account-settings.js';
 import { containerInstanceOperations } from './container-instances.js';
 import { taskOperations } from './tasks.js';
+import { serviceOperations } from './services.js';
+import { taskSetOperations } from './task-sets.js';
 
 export const operations: OperationGroup = {
   ...clusterOperations,
@@ -18,4 +20,6 @@ export const operations: OperationGroup = {
   ...accountSettingOperations,
   ...containerInstanceOperations,
   ...taskOperations,
+  ...serviceOperations,
+  ...taskSetOperations,
 };
