@@ -6,20 +6,18 @@
 //
 // Each round: Berth burst, clean up (stop and wait for STOPPED), Docker burst, clean up (rm -f).
 // Reported per round and as the median over rounds. Goal (issue 3): ratio ≤ 1.3.
-import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { parseArgs, promisify } from 'node:util';
+import { parseArgs } from 'node:util';
 import {
   RegisterTaskDefinitionCommand,
   RunTaskCommand,
   StopTaskCommand,
   type ECSClient,
 } from '@aws-sdk/client-ecs';
-import { ecsClient } from '../test/support/berth-process.js';
-import { busyboxImage, ensureBusyboxImage } from '../test/support/images.js';
-import { startBerthUp, waitForTasks, type UpProcess } from '../test/up/up-process.js';
-
-const run = promisify(execFile);
+import { busyboxImage } from '../test/support/images.js';
+import { waitForTasks, type UpProcess } from '../test/up/up-process.js';
+import { newRunLabel, run, withBerthUp } from './support/berth.js';
+import { makeDeadline, pooled } from './support/bounds.js';
+import { median } from './support/stats.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -34,30 +32,10 @@ const ROUNDS = Math.max(1, Number(args.rounds));
 const CALLS = Math.max(1, Number(args.calls));
 const COUNT = Math.min(10, Math.max(1, Number(args.count)));
 const TOTAL = CALLS * COUNT;
-const DEADLINE = Date.now() + Number(args['max-seconds']) * 1000;
+const deadline = makeDeadline('bench:burst', Number(args['max-seconds']));
 const POLL_MS = Math.max(1, Number(args['poll-ms']));
-const runLabel = `org.berth.bench.run=${randomBytes(4).toString('hex')}`;
+const runLabel = newRunLabel().label;
 const FAMILY = 'bench-burst';
-
-function checkDeadline(): void {
-  if (Date.now() > DEADLINE) throw new Error(`bench:burst exceeded --max-seconds ${args['max-seconds']}`);
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
-
-/** Runs `fn` over `items` with at most `limit` at a time. */
-async function pooled<T>(items: T[], limit: number, fn: (t: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) await fn(items[next++]!);
-    }),
-  );
-}
 
 async function berthBurst(ecs: ECSClient, up: UpProcess): Promise<number> {
   const t0 = performance.now();
@@ -105,10 +83,7 @@ async function dockerBurst(): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  await ensureBusyboxImage();
-  const up = await startBerthUp();
-  const ecs = ecsClient(up.url);
-  try {
+  await withBerthUp(runLabel, async (ecs, up) => {
     await ecs.send(
       new RegisterTaskDefinitionCommand({
         family: FAMILY,
@@ -122,9 +97,9 @@ async function main(): Promise<void> {
     const berth: number[] = [];
     const docker: number[] = [];
     for (let r = 0; r < ROUNDS; r++) {
-      checkDeadline();
+      deadline.check();
       berth.push(await berthBurst(ecs, up));
-      checkDeadline();
+      deadline.check();
       docker.push(await dockerBurst());
       console.log(
         `round ${r + 1}: berth ${berth[r]!.toFixed(0)} ms, docker ${docker[r]!.toFixed(0)} ms, ratio ${(berth[r]! / docker[r]!).toFixed(2)}`,
@@ -140,16 +115,7 @@ async function main(): Promise<void> {
     );
     const ratio = b / d;
     console.log(`ratio: ${ratio.toFixed(2)} (goal ≤ 1.3) ${ratio <= 1.3 ? 'MET' : 'NOT MET'}`);
-  } finally {
-    ecs.destroy();
-    await up.stop();
-    await up.cleanup();
-    const { stdout } = await run('docker', ['ps', '-aq', '--filter', `label=${runLabel}`]).catch(() => ({
-      stdout: '',
-    }));
-    const left = stdout.split('\n').filter(Boolean);
-    if (left.length) await run('docker', ['rm', '-f', ...left]).catch(() => undefined);
-  }
+  });
 }
 
 main().catch((e: unknown) => {

@@ -8,20 +8,18 @@
 // fresh `berth up`. Runs alternate (Berth, Docker, Berth, ...) so that drift in the engine hits
 // both alike; each task is stopped and each container removed before the next run, outside the
 // timed window. Goal (issue 3): p50 ratio ≤ 1.3.
-import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { parseArgs, promisify } from 'node:util';
+import { parseArgs } from 'node:util';
 import {
   RegisterTaskDefinitionCommand,
   RunTaskCommand,
   StopTaskCommand,
   type ECSClient,
 } from '@aws-sdk/client-ecs';
-import { ecsClient } from '../test/support/berth-process.js';
-import { busyboxImage, ensureBusyboxImage } from '../test/support/images.js';
-import { startBerthUp, waitForTasks, type UpProcess } from '../test/up/up-process.js';
-
-const run = promisify(execFile);
+import { busyboxImage } from '../test/support/images.js';
+import { waitForTasks, type UpProcess } from '../test/up/up-process.js';
+import { newRunLabel, run, withBerthUp } from './support/berth.js';
+import { makeDeadline } from './support/bounds.js';
+import { summary } from './support/stats.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -35,32 +33,10 @@ const { values: args } = parseArgs({
 });
 const RUNS = Math.max(1, Number(args.runs));
 const WARMUP = Math.max(0, Number(args.warmup));
-const DEADLINE = Date.now() + Number(args['max-seconds']) * 1000;
+const deadline = makeDeadline('bench:task-start', Number(args['max-seconds']));
 const POLL_MS = Math.max(1, Number(args['poll-ms']));
-const runLabel = `org.berth.bench.run=${randomBytes(4).toString('hex')}`;
+const runLabel = newRunLabel().label;
 const FAMILY = 'bench-task-start';
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[i]!;
-}
-
-function summary(ms: number[]): { p50: number; p99: number; mean: number; min: number; max: number } {
-  const s = [...ms].sort((a, b) => a - b);
-  return {
-    p50: percentile(s, 50),
-    p99: percentile(s, 99),
-    mean: s.reduce((a, b) => a + b, 0) / s.length,
-    min: s[0] ?? NaN,
-    max: s.at(-1) ?? NaN,
-  };
-}
-
-function checkDeadline(): void {
-  if (Date.now() > DEADLINE)
-    throw new Error(`bench:task-start exceeded --max-seconds ${args['max-seconds']}`);
-}
 
 async function berthStart(ecs: ECSClient, up: UpProcess): Promise<number> {
   const t0 = performance.now();
@@ -88,10 +64,7 @@ async function dockerStart(): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  await ensureBusyboxImage();
-  const up = await startBerthUp();
-  const ecs = ecsClient(up.url);
-  try {
+  await withBerthUp(runLabel, async (ecs, up) => {
     await ecs.send(
       new RegisterTaskDefinitionCommand({
         family: FAMILY,
@@ -104,14 +77,14 @@ async function main(): Promise<void> {
       }),
     );
     for (let i = 0; i < WARMUP; i++) {
-      checkDeadline();
+      deadline.check();
       await berthStart(ecs, up);
       await dockerStart();
     }
     const berth: number[] = [];
     const docker: number[] = [];
     for (let i = 0; i < RUNS; i++) {
-      checkDeadline();
+      deadline.check();
       berth.push(await berthStart(ecs, up));
       docker.push(await dockerStart());
       process.stderr.write(`\r${i + 1}/${RUNS}`);
@@ -127,16 +100,7 @@ async function main(): Promise<void> {
     const ratio = b.p50 / d.p50;
     console.log(`ratio at p50: ${ratio.toFixed(2)} (goal ≤ 1.3) ${ratio <= 1.3 ? 'MET' : 'NOT MET'}`);
     console.log(`ratio at p99: ${(b.p99 / d.p99).toFixed(2)}`);
-  } finally {
-    ecs.destroy();
-    await up.stop();
-    await up.cleanup();
-    const { stdout } = await run('docker', ['ps', '-aq', '--filter', `label=${runLabel}`]).catch(() => ({
-      stdout: '',
-    }));
-    const left = stdout.split('\n').filter(Boolean);
-    if (left.length) await run('docker', ['rm', '-f', ...left]).catch(() => undefined);
-  }
+  });
 }
 
 main().catch((e: unknown) => {
