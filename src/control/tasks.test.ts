@@ -255,7 +255,7 @@ describe('placeTasks', () => {
       revision: () => inner.revision(),
       close: () => inner.close(),
       txn: async (compares, ops) => {
-        if (!raced && ops.length === 2) {
+        if (!raced && ops.some((op) => op.key.includes('/tasks/'))) {
           raced = true;
           const key = keys.containerInstance(scope, 'prod', 'ci1');
           const cur = (await inner.get<ContainerInstanceRecord>(key))!;
@@ -285,10 +285,12 @@ describe('placeTasks', () => {
     assert.equal(instanceRemaining((await instance(inner, 'ci1')).remainingResources).memory, 300 - 256);
   });
 
-  it('never overcommits an instance under 20 concurrent placements', async () => {
+  it('never overcommits an instance under 20 concurrent placements from two control-plane replicas', async () => {
     const inner = new MemoryStore();
     let lostRaces = 0;
-    const counting: Store = {
+    // Two replicas on one store: each has its own placement views and queue (one process
+    // queues its own placements per cluster), so only the compare-and-set keeps them apart.
+    const replica = (): Store => ({
       backend: inner.backend,
       get: (key) => inner.get(key),
       getMany: (ks) => inner.getMany(ks),
@@ -298,16 +300,18 @@ describe('placeTasks', () => {
       revision: () => inner.revision(),
       close: () => inner.close(),
       txn: async (compares, ops) => {
+        // A commit takes a moment (as a disk sync does), so concurrent plans overlap.
+        await new Promise((resolve) => setImmediate(resolve));
         const r = await inner.txn(compares, ops);
         if (!r.succeeded) lostRaces++;
         return r;
       },
-    };
-    const d = deps(counting);
+    });
+    const replicas = [deps(replica()), deps(replica())];
     // Room for exactly 7 tasks of 256 MiB (and a bit more).
-    await putInstance(d.store, 'ci1', { memory: 7 * 256 + 100 });
-    const td = await putDefinition(d.store);
-    const results = await Promise.all(Array.from({ length: 20 }, () => place(d, td)));
+    await putInstance(inner, 'ci1', { memory: 7 * 256 + 100 });
+    const td = await putDefinition(inner);
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => place(replicas[i % 2]!, td)));
     const placed = results.flatMap((r) => r.tasks);
     assert.equal(placed.length, 7);
     for (const r of results.filter((x) => x.tasks.length === 0)) {
@@ -316,10 +320,10 @@ describe('placeTasks', () => {
         ['RESOURCE:MEMORY'],
       );
     }
-    const ci = await instance(d.store, 'ci1');
+    const ci = await instance(inner, 'ci1');
     assert.equal(instanceRemaining(ci.remainingResources).memory, 100);
     assert.equal(ci.pendingTasksCount, 7);
-    assert.equal((await d.store.list(keys.tasksOfCluster(scope, 'prod'))).length, 7);
+    assert.equal((await inner.list(keys.tasksOfCluster(scope, 'prod'))).length, 7);
     assert.ok(lostRaces > 0, 'the placements really raced');
   });
 
@@ -345,6 +349,96 @@ describe('placeTasks', () => {
     const host = (await d.store.get<ManagedHostRecord>(keys.managedHost('host-1')))!.value;
     assert.deepEqual(host.remaining, { cpu: 0, memory: 0 });
     assert.equal(host.pendingTasksCount, 2);
+  });
+});
+
+describe('placeTasks after a lost race', () => {
+  /**
+   * A store that writes `race` to ci1 just before the first transaction creating a task, with its
+   * change feed held back until release(): a plan that needs the feed to catch up cannot finish
+   * before release().
+   */
+  function racingStore(race: (cur: ContainerInstanceRecord) => ContainerInstanceRecord) {
+    const inner = new MemoryStore();
+    const held: (() => void)[] = [];
+    let hold = false;
+    let raced = false;
+    const store: Store = {
+      backend: inner.backend,
+      get: (k) => inner.get(k),
+      getMany: (ks) => inner.getMany(ks),
+      list: (p, o) => inner.list(p, o),
+      count: (p) => inner.count(p),
+      revision: () => inner.revision(),
+      close: () => inner.close(),
+      watch: (prefix, options, onChange, onError) =>
+        inner.watch(prefix, options, (c) => (hold ? held.push(() => onChange(c)) : onChange(c)), onError),
+      txn: async (compares, ops) => {
+        if (!raced && ops.some((op) => op.key.includes('/tasks/'))) {
+          raced = true;
+          hold = true;
+          const key = keys.containerInstance(scope, 'prod', 'ci1');
+          const cur = (await inner.get<ContainerInstanceRecord>(key))!;
+          await inner.txn([], [{ kind: 'put', key, value: race(cur.value) }]);
+        }
+        return inner.txn(compares, ops);
+      },
+    };
+    const release = () => {
+      hold = false;
+      for (const f of held.splice(0)) f();
+    };
+    return { inner, store, release };
+  }
+
+  it('re-applies the plan to the fresh record when only task counts changed (an agent report)', async () => {
+    const { inner, store, release } = racingStore((cur) => ({
+      ...cur,
+      runningTasksCount: 3,
+      pendingTasksCount: 0,
+      version: (cur.version ?? 0) + 1,
+    }));
+    const d = deps(store);
+    await putInstance(inner, 'ci1', { memory: 1000 });
+    const td = await putDefinition(inner);
+    // Finishes while the feed is held: no new plan was needed.
+    const result = await place(d, td, 2);
+    assert.deepEqual(
+      result.tasks.map((t) => t.containerInstanceArn!.split('/').pop()),
+      ['ci1', 'ci1'],
+    );
+    const ci = await instance(inner, 'ci1');
+    assert.equal(ci.runningTasksCount, 3, 'the other write is kept');
+    assert.equal(ci.pendingTasksCount, 2);
+    assert.equal(instanceRemaining(ci.remainingResources).memory, 1000 - 2 * 256);
+    release();
+  });
+
+  it('plans again on fresh state when what the plan judged changed', async () => {
+    const { inner, store, release } = racingStore((cur) => ({
+      ...cur,
+      remainingResources: cur.remainingResources!.map((r) =>
+        r.name === 'MEMORY' ? { ...r, integerValue: 300 } : r,
+      ),
+    }));
+    const d = deps(store);
+    await putInstance(inner, 'ci1', { memory: 1000 });
+    await putInstance(inner, 'ci2', { memory: 1000 });
+    const td = await putDefinition(inner);
+    let done = false;
+    const pending = place(d, td, 2).then((r) => {
+      done = true;
+      return r;
+    });
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(done, false, 'a new plan waits for the feed to show the write that won');
+    release();
+    const result = await pending;
+    assert.deepEqual(
+      result.tasks.map((t) => t.containerInstanceArn!.split('/').pop()),
+      ['ci1', 'ci2'],
+    );
+    assert.equal(instanceRemaining((await instance(inner, 'ci1')).remainingResources).memory, 300 - 256);
   });
 });
 

@@ -1,9 +1,10 @@
-// Plain-fit placement: which host gets each task of one RunTask/StartTask call, judged by status,
-// agent connection, cpu, memory and static host ports only. Pure: it plans against a snapshot;
-// the caller commits each placement with compare-and-set on the host record and plans again on
-// fresh state when it loses a race (src/control/tasks.ts). The full placement engine
-// (constraints, binpack/spread/random strategies, the cluster query language) replaces the
-// choice below in a later issue; the feasibility checks and reason names stay.
+// Plain-fit placement on managed (FARGATE) capacity: which managed host gets each task of a call,
+// judged by status, agent connection, cpu, memory and static host ports only. Managed hosts have
+// no attributes, and Fargate takes no constraints or strategies, so the placement engine
+// (engine.ts, which places on container instances) has nothing more to judge them by. Pure: it
+// plans against a snapshot; the caller commits each placement with compare-and-set on the host
+// record and plans again on fresh state when it loses a race (src/control/tasks.ts). The reason
+// names below are the ones the engine reports too (reasons.ts).
 //
 // Feasibility, in this order; the first check a host fails names its reason:
 //   status ≠ ACTIVE        the status itself (e.g. DRAINING)

@@ -11,19 +11,20 @@ export const REASON_GPU = 'RESOURCE:GPU';
 export const REASON_ATTRIBUTE = 'ATTRIBUTE';
 
 /** Check outcomes, in chain order. FITS = 0 so a zeroed array means "not rejected". */
-export const enum Verdict {
-  FITS = 0,
+export const Verdict = {
+  FITS: 0,
   /** Not ACTIVE: the reason is the status itself (DRAINING, INACTIVE, REGISTERING...). */
-  STATUS = 1,
-  AGENT = 2,
-  CPU = 3,
-  MEMORY = 4,
-  PORTS = 5,
-  GPU = 6,
-  REQUIRED_ATTRIBUTE = 7,
-  DISTINCT_INSTANCE = 8,
-  MEMBER_OF = 9,
-}
+  STATUS: 1,
+  AGENT: 2,
+  CPU: 3,
+  MEMORY: 4,
+  PORTS: 5,
+  GPU: 6,
+  REQUIRED_ATTRIBUTE: 7,
+  DISTINCT_INSTANCE: 8,
+  MEMBER_OF: 9,
+} as const;
+export type Verdict = (typeof Verdict)[keyof typeof Verdict];
 
 /** The wire reason of a rejection; STATUS needs the instance's status. */
 export function reasonOf(v: Verdict, status: string): string {

@@ -6,11 +6,7 @@ import type { ClusterRecord, ContainerInstanceRecord, TaskRecord } from '../../d
 import { keys } from '../../store/keys.js';
 import type { RequestContext } from '../context.js';
 import { testContext } from './test-context.js';
-import {
-  FILTER_NOT_SUPPORTED_MESSAGE,
-  MAX_INSTANCES_PER_CLUSTER,
-  containerInstanceOperations as ops,
-} from './container-instances.js';
+import { MAX_INSTANCES_PER_CLUSTER, containerInstanceOperations as ops } from './container-instances.js';
 
 const ACCOUNT_ARN = 'arn:aws:ecs:us-east-1:123456789012';
 // testContext's ids: newId() #n is 00000000-0000-4000-8000-<n padded to 12>.
@@ -310,6 +306,68 @@ describe('ListContainerInstances', () => {
     assert.equal(active.containerInstanceArns?.length, 3);
   });
 
+  it('filters with the cluster query language: attributes, status, task groups', async () => {
+    const ctx = await setup();
+    const t3 = await register(ctx, 'prod', {
+      instanceIdentityDocument: doc,
+      attributes: [{ name: 'stack', value: 'prod' }],
+    });
+    const other = await register(ctx, 'prod', { attributes: [{ name: 'stack', value: 'staging' }] });
+    const bare = await register(ctx);
+    const list = async (filter: string, status?: 'DRAINING') =>
+      new Set(
+        (await ops.ListContainerInstances!(ctx, { cluster: 'prod', filter, ...(status ? { status } : {}) }))
+          .containerInstanceArns,
+      );
+    assert.deepEqual(await list('attribute:ecs.instance-type =~ t3.*'), new Set([t3.containerInstanceArn]));
+    assert.deepEqual(
+      await list('attribute:stack in [prod, staging] and not attribute:ecs.availability-zone exists'),
+      new Set([other.containerInstanceArn]),
+    );
+    assert.deepEqual(
+      await list('attribute:stack != prod'),
+      new Set([other.containerInstanceArn, bare.containerInstanceArn]),
+    );
+    assert.deepEqual(await list('agentConnected == true'), new Set());
+    // task:group reads the cluster's live tasks: a stopping one no longer counts.
+    const task = (id: string, instance: string, desiredStatus: string): TaskRecord => ({
+      taskArn: `${ACCOUNT_ARN}:task/prod/${id}`,
+      clusterArn: `${ACCOUNT_ARN}:cluster/prod`,
+      containerInstanceArn: instance,
+      group: 'database',
+      desiredStatus,
+      lastStatus: 'RUNNING',
+      tags: [],
+      berth: {},
+    });
+    await ctx.store.txn(
+      [],
+      [
+        {
+          kind: 'put',
+          key: keys.task(ctx, 'prod', 't1'),
+          value: task('t1', t3.containerInstanceArn!, 'RUNNING'),
+        },
+        {
+          kind: 'put',
+          key: keys.task(ctx, 'prod', 't2'),
+          value: task('t2', bare.containerInstanceArn!, 'STOPPED'),
+        },
+      ],
+    );
+    assert.deepEqual(await list('task:group == database'), new Set([t3.containerInstanceArn]));
+    assert.deepEqual(
+      await list('not(task:group == database)'),
+      new Set([other.containerInstanceArn, bare.containerInstanceArn]),
+    );
+    await ops.UpdateContainerInstancesState!(ctx, {
+      cluster: 'prod',
+      containerInstances: [other.containerInstanceArn!],
+      status: 'DRAINING',
+    });
+    assert.deepEqual(await list('attribute:stack exists', 'DRAINING'), new Set([other.containerInstanceArn]));
+  });
+
   it('pages with maxResults and nextToken', async () => {
     const { ctx, arns } = await fiveInstances();
     const seen: string[] = [];
@@ -339,10 +397,12 @@ describe('ListContainerInstances', () => {
     await assert.rejects(
       ops.ListContainerInstances!(ctx, {
         cluster: 'prod',
-        filter: 'attribute:ecs.instance-type == t3.medium',
+        filter: 'attribute:ecs.instance-type = t3.medium',
       }),
-      (e: unknown) =>
-        fails('InvalidParameterException')(e) && (e as Error).message === FILTER_NOT_SUPPORTED_MESSAGE,
+      fails(
+        'InvalidParameterException',
+        /^filter is not a valid cluster query expression: unknown operator .*at column 29\./,
+      ),
     );
     await assert.rejects(
       ops.ListContainerInstances!(ctx, { cluster: 'nope' }),

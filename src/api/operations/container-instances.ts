@@ -11,9 +11,12 @@
 // - Deregistration marks the record INACTIVE and keeps it, so Describe still shows it;
 //   deregistering an INACTIVE instance again answers the record unchanged (retries are safe).
 //   With force, tasks on the instance are left to the task and service controllers.
-// - ListContainerInstances `filter` (cluster query language) is not evaluated yet: the
-//   expression parser arrives with the placement engine. Until then a filter is refused with
-//   InvalidParameterException rather than silently ignored.
+// - ListContainerInstances `filter` is a cluster query language expression
+//   (src/domain/query-language/), judged against what placement sees of each instance
+//   (src/scheduler/snapshot.ts): built-in and custom attributes, agent, counts, and, only when
+//   the expression asks about `task:group`, the groups of the cluster's live tasks. A malformed
+//   expression is InvalidParameterException naming the column and the reason. `status` and
+//   `filter` together keep the instances that pass both.
 import type {
   ContainerInstance,
   ContainerInstanceField,
@@ -30,6 +33,7 @@ import { computeRegisteredInstance } from '../../domain/container-instance/regis
 import { isRegistered, isUpdatableStatus, planStateUpdate } from '../../domain/container-instance/status.js';
 import { toContainerInstanceView } from '../../domain/container-instance/view.js';
 import { clientError, clusterNotFound, invalidParameter, serverError } from '../../domain/errors.js';
+import { compileQueryParameter, type CompiledQuery } from '../../domain/query-language/compile.js';
 import type { ContainerInstanceRecord, TaskRecord } from '../../domain/records.js';
 import { validateTags } from '../../domain/tags.js';
 import { updateRecord } from '../../store/cas.js';
@@ -37,15 +41,13 @@ import { keys } from '../../store/keys.js';
 import type { OperationGroup, RequestContext } from '../context.js';
 import { pageOf } from '../pagination.js';
 import { findCluster, requireActiveCluster } from '../resolve.js';
+import { groupTasksByInstance, placementInstanceFromRecord } from '../../scheduler/snapshot.js';
 import { checkTagLimit, mergeTags } from './tags.js';
 
 /** ECS service quota: container instances per cluster. */
 export const MAX_INSTANCES_PER_CLUSTER = 5000;
 export const MAX_DESCRIBE_REFS = 100;
 export const MAX_STATE_UPDATE_REFS = 10;
-
-export const FILTER_NOT_SUPPORTED_MESSAGE =
-  'filter: cluster query language expressions are evaluated from the placement engine issue on; not supported in this build';
 
 export type InstanceRef =
   { found: true; id: string; arn: string; key: string } | { found: false; arn: string };
@@ -178,14 +180,30 @@ export const containerInstanceOperations: OperationGroup = {
   async ListContainerInstances(ctx, input) {
     const clusterRec = await findCluster(ctx, input.cluster);
     if (!clusterRec) throw clusterNotFound();
-    if (input.filter !== undefined && input.filter !== '')
-      throw invalidParameter(FILTER_NOT_SUPPORTED_MESSAGE);
+    const cluster = clusterRec.value.clusterName;
+    const query: CompiledQuery | undefined =
+      input.filter !== undefined && input.filter !== ''
+        ? compileQueryParameter(input.filter, 'filter')
+        : undefined;
     const status = input.status;
     const records = await ctx.store.list<ContainerInstanceRecord>(
-      keys.containerInstancesOfCluster(ctx, clusterRec.value.clusterName),
+      keys.containerInstancesOfCluster(ctx, cluster),
     );
+    // Tasks are read only when the expression asks which groups run where.
+    const tasksByInstance = query?.subjects.has('taskGroup')
+      ? groupTasksByInstance(
+          (await ctx.store.list<TaskRecord>(keys.tasksOfCluster(ctx, cluster))).map((r) => r.value),
+        )
+      : new Map<string, TaskRecord[]>();
     const matching = records
       .filter((r) => (status === undefined ? isRegistered(r.value.status) : r.value.status === status))
+      .filter(
+        (r) =>
+          query === undefined ||
+          query.test(
+            placementInstanceFromRecord(r.value, tasksByInstance.get(r.value.containerInstanceArn) ?? []),
+          ),
+      )
       .map((r) => ({ key: r.key, item: r.value.containerInstanceArn }));
     const page = pageOf(matching, input.nextToken, input.maxResults);
     return page.nextToken === undefined

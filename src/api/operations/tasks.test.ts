@@ -67,7 +67,8 @@ async function seedInstance(
     runningTasksCount: 0,
     pendingTasksCount: 0,
     version: 1,
-    attributes: [{ name: 'ecs.availability-zone', value: 'us-east-1b' }],
+    // What a Berth agent advertises that these tests' definitions require (awsvpc: task-eni).
+    attributes: [{ name: 'ecs.availability-zone', value: 'us-east-1b' }, { name: 'ecs.capability.task-eni' }],
     tags: [],
   };
   await ctx.store.txn([], [{ kind: 'put', key: keys.containerInstance(ctx, cluster, id), value }]);
@@ -209,9 +210,17 @@ describe('RunTask on EC2', () => {
     const out = await run(ctx);
     assert.deepEqual(out.tasks, []);
     assert.deepEqual(out.failures, [
-      { arn: a, reason: 'RESOURCE:MEMORY' },
-      { arn: b, reason: 'RESOURCE:CPU' },
-      { arn: c, reason: 'AGENT' },
+      {
+        arn: a,
+        reason: 'RESOURCE:MEMORY',
+        detail: 'Container instance ci1 has insufficient memory available.',
+      },
+      {
+        arn: b,
+        reason: 'RESOURCE:CPU',
+        detail: 'Container instance ci2 has insufficient CPU units available.',
+      },
+      { arn: c, reason: 'AGENT', detail: 'Container instance ci3 encountered error "AGENT".' },
     ]);
     assert.equal(await ctx.store.count(keys.tasksOfCluster(ctx, 'prod')), 0);
   });
@@ -226,7 +235,13 @@ describe('RunTask on EC2', () => {
     });
     const out = await run(ctx, { count: 2 });
     assert.equal(out.tasks!.length, 1);
-    assert.deepEqual(out.failures, [{ arn: ci, reason: 'RESOURCE:PORTS' }]);
+    assert.deepEqual(out.failures, [
+      {
+        arn: ci,
+        reason: 'RESOURCE:PORTS',
+        detail: 'Container instance ci1 is already using a port required by your task.',
+      },
+    ]);
   });
 
   it('never overcommits an instance under 20 concurrent RunTasks', async () => {
@@ -241,7 +256,7 @@ describe('RunTask on EC2', () => {
     assert.equal(ci.pendingTasksCount, 5);
   });
 
-  it('checks overrides and refuses what the placement engine will bring', async () => {
+  it('checks overrides and placement, and refuses what Berth cannot honour', async () => {
     const ctx = await setup();
     await seedInstance(ctx, 'ci1');
     await register(ctx);
@@ -260,13 +275,31 @@ describe('RunTask on EC2', () => {
       { name: 'app', memory: 512, command: ['sleep', '1'] },
     ]);
     await assert.rejects(
-      run(ctx, { placementStrategy: [{ type: 'binpack', field: 'memory' }] }),
-      fails('InvalidParameterException', /placementStrategy/),
+      run(ctx, { placementStrategy: [{ type: 'binpack', field: 'disk' }] }),
+      fails('InvalidParameterException', /^placementStrategy\[0\]\.field must be cpu or memory/),
     );
     await assert.rejects(
-      run(ctx, { placementConstraints: [{ type: 'distinctInstance' }] }),
-      fails('InvalidParameterException', /placementConstraints/),
+      run(ctx, { placementConstraints: [{ type: 'memberOf', expression: 'attribute:stack ==' }] }),
+      fails(
+        'InvalidParameterException',
+        /^placementConstraints\[0\]\.expression is not a valid cluster query expression: .*column/,
+      ),
     );
+    // ci1 already runs a task of the group family:web (the run above): distinctInstance refuses it.
+    const distinct = await run(ctx, {
+      placementConstraints: [{ type: 'distinctInstance' }],
+      placementStrategy: [{ type: 'binpack', field: 'memory' }],
+    });
+    assert.deepEqual(distinct.tasks, []);
+    assert.deepEqual(
+      distinct.failures!.map((f) => f.reason),
+      ['ATTRIBUTE'],
+    );
+    const otherGroup = await run(ctx, {
+      group: 'batch',
+      placementConstraints: [{ type: 'distinctInstance' }],
+    });
+    assert.equal(otherGroup.tasks![0]!.group, 'batch');
     await assert.rejects(
       run(ctx, { enableExecuteCommand: true }),
       fails('InvalidParameterException', /enableExecuteCommand/),
@@ -517,7 +550,7 @@ describe('StartTask', () => {
     assert.equal(out.tasks![0]!.containerInstanceArn, a);
     assert.equal(out.tasks![0]!.startedBy, 'my-scheduler');
     assert.deepEqual(out.failures, [
-      { arn: b, reason: 'DRAINING' },
+      { arn: b, reason: 'DRAINING', detail: 'Container instance ci2 is DRAINING, so it takes no new tasks.' },
       { arn: `${ARN}:container-instance/prod/nope`, reason: 'MISSING' },
     ]);
   });

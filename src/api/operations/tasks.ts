@@ -1,22 +1,30 @@
 // Task operations: RunTask, StartTask, StopTask, DescribeTasks, ListTasks, and the ECS-shaped
 // agent entry points SubmitTaskStateChange, SubmitContainerStateChange,
 // SubmitAttachmentStateChanges (translated to a TaskStateReport and applied by the same code as
-// the agent gateway's reports). Rules live in src/domain/task/, placement in src/scheduler/fit.ts,
-// the transactional writes in src/control/tasks.ts; this module checks requests and maps results.
+// the agent gateway's reports). Rules live in src/domain/task/, placement in src/scheduler/
+// (engine.ts for container instances, fit.ts for managed capacity), the transactional writes in
+// src/control/tasks.ts; this module checks requests and maps results.
 //
 // Choices a reader should know (see also docs/api-behaviour.md):
 // - Capacity: launchType, else capacityProviderStrategy, else the cluster's
 //   defaultCapacityProviderStrategy, else EC2. FARGATE / FARGATE_SPOT tasks go to managed hosts
-//   (no containerInstanceArn); every other provider, and launch types EC2 and EXTERNAL, go to
-//   the cluster's ACTIVE container instances. Berth does not tell external hosts apart from
-//   others: EXTERNAL places on every ACTIVE instance, like EC2, and only differs in the task
-//   definition compatibility it requires. MANAGED_INSTANCES is refused.
-// - Placement is plain fit (cpu, memory, static host ports, connected agent), tasks of one call
-//   spread over the hosts that fit. placementConstraints / placementStrategy (request or task
-//   definition) are refused rather than ignored until the placement engine arrives; so are
-//   volumeConfigurations and enableExecuteCommand true. requiresAttributes is not checked yet.
-// - Nothing fits → `failures` (one per host with its reason, for the first task that did not
-//   fit) and only the tasks that fit are created. EC2 / EXTERNAL with no ACTIVE instance at all
+//   (no containerInstanceArn); launch types EC2 and EXTERNAL go to the cluster's container
+//   instances; any other provider's share of the tasks (base and weight) goes to that provider's
+//   instances only (src/scheduler/capacity-provider-instances.ts: attribute
+//   ecs.capacity-provider, or ecs.autoscaling-group matching its Auto Scaling group). Berth does
+//   not tell external hosts apart from others: EXTERNAL places on every instance, like EC2, and
+//   only differs in the task definition compatibility it requires. MANAGED_INSTANCES is refused.
+// - Placement on instances is the engine: resources (cpu, memory, ports, GPUs), the task
+//   definition's requiresAttributes and memberOf constraints with the request's constraints
+//   (≤ 10 together; distinctInstance at RunTask only), then placementStrategy (≤ 5), by default
+//   spread over instances (DEFAULT_TASK_STRATEGY). The task's group (`group`, else
+//   `family:<family>`) is what spread and distinctInstance count. FARGATE takes no constraints or
+//   strategies (InvalidParameterException, as ECS). volumeConfigurations and enableExecuteCommand
+//   true are refused rather than ignored.
+// - Nothing fits → `failures` (one per instance with its reason and detail, for the first task
+//   that did not fit; per capacity provider share) and only the tasks that fit are created. A
+//   provider without any instance → one failure naming the provider, ECS's "No Container
+//   Instances were found in your capacity provider.". EC2 / EXTERNAL with no ACTIVE instance at all
 //   → InvalidParameterException "No Container Instances were found in your cluster."; FARGATE
 //   with no managed host → a failure with ECS's capacity-unavailable reason.
 // - clientToken (RunTask, per cluster, 24 h, as ECS): the first call claims the token with a
@@ -30,11 +38,18 @@
 //   ListTasks shows them only with desiredStatus STOPPED. serviceName matches the group
 //   `service:<name>` of service tasks.
 import { createHash } from 'node:crypto';
-import { isArn, parseArn, parseTaskDefinitionRef, taskArn } from '../../domain/arn.js';
+import { capacityProviderArn, isArn, parseArn, parseTaskDefinitionRef, taskArn } from '../../domain/arn.js';
 import type { ContainerObservation, TaskStateReport } from '../../domain/agent-protocol.js';
 import { normalizeStrategy, checkStrategyAssociated } from '../../domain/capacity-provider/strategy.js';
 import { EcsError, clientError, clusterNotFound, invalidParameter } from '../../domain/errors.js';
-import type { ClusterRecord, ServiceRecord, TaskDefinitionRecord, TaskRecord } from '../../domain/records.js';
+import { isFargateProvider } from '../../domain/capacity-provider/capacity-provider.js';
+import type {
+  CapacityProviderRecord,
+  ClusterRecord,
+  ServiceRecord,
+  TaskDefinitionRecord,
+  TaskRecord,
+} from '../../domain/records.js';
 import { validateTags } from '../../domain/tags.js';
 import { buildTaskRecord, computeTaskTags, type TaskHost } from '../../domain/task/build-task.js';
 import { capacityFromStrategy, type TaskCapacity } from '../../domain/task/capacity.js';
@@ -47,7 +62,11 @@ import {
   type ContainerStatus,
 } from '../../domain/task/status.js';
 import { toTaskView } from '../../domain/task/view.js';
-import { effectiveNetworkMode } from '../../domain/task-definition/network.js';
+import {
+  checkLaunchTypeCompatible as checkCompatible,
+  checkPlatformVersion,
+  resolveAwsvpcConfiguration as checkNetwork,
+} from '../../domain/task/launch.js';
 import type {
   AttachmentStateChange,
   AwsVpcConfiguration,
@@ -63,9 +82,21 @@ import {
   applyTaskReport,
   placeTasks,
   stopTask,
+  type InstancePlacement,
   type PlacedHost,
   type PlacementResult,
 } from '../../control/tasks.js';
+import {
+  NO_PROVIDER_INSTANCES_REASON,
+  instanceGroupOf,
+  type InstanceGroup,
+} from '../../scheduler/capacity-provider-instances.js';
+import {
+  DEFAULT_TASK_STRATEGY,
+  parsePlacementConstraints,
+  parsePlacementStrategies,
+} from '../../scheduler/placement-spec.js';
+import { gpuRequirements, placementGroupOf, requiredAttributesOf } from '../../scheduler/task-request.js';
 import { updateRecord } from '../../store/cas.js';
 import { keys } from '../../store/keys.js';
 import type { OperationGroup, RequestContext } from '../context.js';
@@ -83,8 +114,7 @@ export const MAX_STARTED_BY_START_TASK = 36;
 export const MAX_GROUP_LENGTH = 255;
 export const MAX_REFERENCE_ID_LENGTH = 1024;
 export const MAX_CLIENT_TOKEN_LENGTH = 64;
-export const MAX_SUBNETS = 16;
-export const MAX_SECURITY_GROUPS = 5;
+export { MAX_SECURITY_GROUPS, MAX_SUBNETS } from '../../domain/task/launch.js';
 /** ECS keeps a RunTask clientToken for 24 hours. */
 export const CLIENT_TOKEN_TTL_MS = 24 * 60 * 60 * 1000;
 
@@ -93,8 +123,6 @@ export const TASK_NOT_FOUND_MESSAGE = 'The referenced task was not found.';
 /** The reason ECS gives when Fargate has no capacity to offer. */
 export const FARGATE_CAPACITY_UNAVAILABLE =
   'Capacity is unavailable at this time. Please try again later or in a different availability zone';
-export const PLACEMENT_NOT_SUPPORTED_MESSAGE =
-  'placement constraints and strategies are evaluated from the placement engine issue on; not supported in this build';
 
 const TASK_ID = /^[A-Za-z0-9_-]{1,255}$/;
 const CLIENT_TOKEN = /^[\x21-\x7e]+$/;
@@ -149,80 +177,9 @@ async function requireStartableDefinition(ctx: RequestContext, ref: string): Pro
   return found.value;
 }
 
-function checkCompatible(td: TaskDefinitionRecord, launchType: LaunchType): void {
-  if (launchType === 'MANAGED_INSTANCES') {
-    throw invalidParameter(
-      'launchType MANAGED_INSTANCES is not supported by Berth; use EC2, EXTERNAL or FARGATE.',
-    );
-  }
-  if (!(td.compatibilities ?? ['EC2']).includes(launchType)) {
-    throw invalidParameter(`Task definition does not support launch_type ${launchType}.`);
-  }
-}
-
-/** The awsvpc configuration the task gets, with ECS's defaults, or undefined for other modes. */
-function checkNetwork(
-  td: TaskDefinitionRecord,
-  config: NetworkConfiguration | undefined,
-  launchType: LaunchType,
-): AwsVpcConfiguration | undefined {
-  const awsvpc = config?.awsvpcConfiguration;
-  if (effectiveNetworkMode(td.networkMode) !== 'awsvpc') {
-    if (awsvpc !== undefined) {
-      throw invalidParameter(
-        'Network Configuration is not valid for the given networkMode of this task definition.',
-      );
-    }
-    return undefined;
-  }
-  if (!awsvpc)
-    throw invalidParameter("Network Configuration must be provided when networkMode 'awsvpc' is specified.");
-  const subnets = awsvpc.subnets ?? [];
-  if (subnets.length === 0) throw invalidParameter('subnets can not be empty.');
-  if (subnets.length > MAX_SUBNETS) {
-    throw invalidParameter(
-      `networkConfiguration.awsvpcConfiguration.subnets can have at most ${MAX_SUBNETS} items; got ${subnets.length}.`,
-    );
-  }
-  subnets.forEach((s, i) => {
-    if (typeof s !== 'string' || s.trim() === '') {
-      throw invalidParameter(`networkConfiguration.awsvpcConfiguration.subnets[${i}] cannot be empty.`);
-    }
-  });
-  const groups = awsvpc.securityGroups ?? [];
-  if (groups.length > MAX_SECURITY_GROUPS) {
-    throw invalidParameter(
-      `networkConfiguration.awsvpcConfiguration.securityGroups can have at most ${MAX_SECURITY_GROUPS} items; got ${groups.length}.`,
-    );
-  }
-  if (awsvpc.assignPublicIp === 'ENABLED' && launchType !== 'FARGATE') {
-    throw invalidParameter('Assign public IP is not supported for this launch type.');
-  }
-  return {
-    subnets: [...subnets],
-    securityGroups: [...groups],
-    assignPublicIp: awsvpc.assignPublicIp ?? 'DISABLED',
-  };
-}
-
 function checkUnsupported(
-  input: Pick<
-    RunTaskRequest,
-    'placementConstraints' | 'placementStrategy' | 'volumeConfigurations' | 'enableExecuteCommand'
-  >,
-  td: TaskDefinitionRecord,
+  input: Pick<RunTaskRequest, 'volumeConfigurations' | 'enableExecuteCommand'>,
 ): void {
-  if ((input.placementConstraints?.length ?? 0) > 0) {
-    throw invalidParameter(`placementConstraints: ${PLACEMENT_NOT_SUPPORTED_MESSAGE}.`);
-  }
-  if ((input.placementStrategy?.length ?? 0) > 0) {
-    throw invalidParameter(`placementStrategy: ${PLACEMENT_NOT_SUPPORTED_MESSAGE}.`);
-  }
-  if ((td.placementConstraints?.length ?? 0) > 0) {
-    throw invalidParameter(
-      `taskDefinition ${td.taskDefinitionArn} has placementConstraints: ${PLACEMENT_NOT_SUPPORTED_MESSAGE}.`,
-    );
-  }
   if ((input.volumeConfigurations?.length ?? 0) > 0) {
     throw invalidParameter('volumeConfigurations: Amazon EBS volumes are not supported by Berth.');
   }
@@ -309,12 +266,104 @@ function newTaskIds(ctx: RequestContext, td: TaskDefinitionRecord, taskId?: stri
   };
 }
 
-function failuresOf(result: PlacementResult): Failure[] {
-  return result.rejections.map(({ host, reason }) =>
+function failuresOf(ctx: RequestContext, result: PlacementResult): Failure[] {
+  const out: Failure[] = result.rejections.map(({ host, reason, detail }) =>
     host.kind === 'instance'
-      ? { arn: host.containerInstanceArn, reason }
+      ? {
+          arn: host.containerInstanceArn,
+          reason,
+          ...(detail ? { detail: `Container instance ${host.id} ${detail}` } : {}),
+        }
       : { reason, detail: `Managed (FARGATE) capacity host ${host.id} cannot take the task.` },
   );
+  for (const provider of result.providersWithoutInstances ?? []) {
+    out.push({ arn: capacityProviderArn(ctx, provider), reason: NO_PROVIDER_INSTANCES_REASON });
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Placement on container instances
+
+interface CheckedPlacement {
+  constraints: InstancePlacement['constraints'];
+  strategies: InstancePlacement['strategies'];
+}
+
+/**
+ * The request's and the task definition's placement, checked and compiled before anything is
+ * written: a malformed strategy or expression is InvalidParameterException naming the member and,
+ * for an expression, the column. FARGATE tasks take none (ECS refuses them too); undefined then.
+ */
+function checkPlacement(
+  input: Pick<RunTaskRequest, 'placementConstraints' | 'placementStrategy'>,
+  td: TaskDefinitionRecord,
+  launchType: LaunchType,
+): CheckedPlacement | undefined {
+  if (launchType === 'FARGATE') {
+    for (const member of ['placementConstraints', 'placementStrategy'] as const) {
+      if ((input[member]?.length ?? 0) > 0) {
+        throw invalidParameter(
+          `${member} is not supported for tasks on FARGATE: Fargate capacity places tasks itself.`,
+        );
+      }
+    }
+    return undefined;
+  }
+  const strategies = parsePlacementStrategies(input.placementStrategy);
+  return {
+    constraints: parsePlacementConstraints(input.placementConstraints, td.placementConstraints ?? []),
+    strategies: strategies.length > 0 ? strategies : parsePlacementStrategies(DEFAULT_TASK_STRATEGY),
+  };
+}
+
+/** The instance groups of the (non-Fargate) capacity providers the tasks of a call use. */
+async function instanceGroupsOf(
+  ctx: RequestContext,
+  capacities: readonly TaskCapacity[],
+): Promise<Map<string, InstanceGroup>> {
+  const names = [
+    ...new Set(
+      capacities.flatMap((c) =>
+        c.capacityProviderName !== undefined && !isFargateProvider(c.capacityProviderName)
+          ? [c.capacityProviderName]
+          : [],
+      ),
+    ),
+  ];
+  if (names.length === 0) return new Map();
+  const recs = await ctx.store.getMany<CapacityProviderRecord>(
+    names.map((n) => keys.capacityProvider(ctx, n)),
+  );
+  // A provider associated with the cluster but without a record (never expected) is still known
+  // by the attribute naming it.
+  return new Map(names.map((n, i) => [n, recs[i] ? instanceGroupOf(recs[i].value) : { provider: n }]));
+}
+
+function instancePlacementOf(
+  ctx: RequestContext,
+  checked: CheckedPlacement,
+  td: TaskDefinitionRecord,
+  launch: PreparedLaunch,
+  capacities: readonly TaskCapacity[],
+  groups: ReadonlyMap<string, InstanceGroup>,
+): InstancePlacement {
+  return {
+    group: placementGroupOf(launch.group, td.family),
+    ...(checked.constraints ? { constraints: checked.constraints } : {}),
+    ...(checked.strategies ? { strategies: checked.strategies } : {}),
+    requiredAttributes: requiredAttributesOf(td.requiresAttributes),
+    gpus: gpuRequirements(launch.resolved.containers),
+    seed: ctx.requestId,
+    ...(groups.size > 0
+      ? {
+          instanceGroupOf: (i: number) => {
+            const name = capacities[i]?.capacityProviderName;
+            return name !== undefined ? groups.get(name) : undefined;
+          },
+        }
+      : {}),
+  };
 }
 
 function taskHostOf(host: PlacedHost): TaskHost {
@@ -499,19 +548,20 @@ export const taskOperations: OperationGroup = {
 
     const td = await requireStartableDefinition(ctx, input.taskDefinition);
     checkCompatible(td, launchType);
-    checkUnsupported(input, td);
-    if (input.platformVersion !== undefined) {
-      if (launchType !== 'FARGATE') {
-        throw invalidParameter('platformVersion is only supported for tasks on FARGATE.');
-      }
-      if (input.platformVersion !== 'LATEST' && input.platformVersion !== '1.4.0') {
-        throw new EcsError(
-          'PlatformUnknownException',
-          `The specified platform version ${input.platformVersion} does not exist; use LATEST or 1.4.0.`,
-        );
-      }
-    }
+    checkUnsupported(input);
+    const checkedPlacement = checkPlacement(input, td, launchType);
+    checkPlatformVersion(input.platformVersion, launchType);
     const launch = prepareLaunch(input, td, cluster, launchType, MAX_STARTED_BY_RUN_TASK);
+    const placement = checkedPlacement
+      ? instancePlacementOf(
+          ctx,
+          checkedPlacement,
+          td,
+          launch,
+          capacities,
+          await instanceGroupsOf(ctx, capacities),
+        )
+      : undefined;
 
     let claim: RunTaskClaim | undefined;
     let claimKey: string | undefined;
@@ -533,6 +583,7 @@ export const taskOperations: OperationGroup = {
       target: launchType === 'FARGATE' ? { kind: 'managed' } : { kind: 'instances', scope: ctx, cluster },
       count,
       reservation: launch.reservation,
+      ...(placement ? { placement } : {}),
       resumable: claim !== undefined,
       taskKey: (i) => keys.task(ctx, cluster, ids[i]!.taskId),
       buildTask: (i, host) =>
@@ -565,7 +616,7 @@ export const taskOperations: OperationGroup = {
             detail: 'No host serving managed (FARGATE) capacity is registered with this control plane.',
           },
         ]
-      : failuresOf(result);
+      : failuresOf(ctx, result);
 
     if (claim && claimKey) {
       const taskArns = result.tasks.map((t) => t.taskArn);
@@ -590,8 +641,15 @@ export const taskOperations: OperationGroup = {
     const td = await requireStartableDefinition(ctx, input.taskDefinition);
     const launchType: LaunchType = 'EC2';
     checkCompatible(td, launchType);
-    checkUnsupported(input, td);
+    checkUnsupported(input);
     const launch = prepareLaunch(input, td, cluster, launchType, MAX_STARTED_BY_START_TASK);
+    // The named instance is the choice; the definition's requiresAttributes and memberOf
+    // constraints still have to hold there (a failure with reason ATTRIBUTE otherwise).
+    // No strategy: there is one candidate per call, and none means no need to read the tasks.
+    const placement: InstancePlacement = {
+      ...instancePlacementOf(ctx, checkPlacement({}, td, launchType)!, td, launch, [], new Map()),
+      strategies: [],
+    };
 
     const tasks: Task[] = [];
     const failures: Failure[] = [];
@@ -607,6 +665,7 @@ export const taskOperations: OperationGroup = {
         target: { kind: 'instances', scope: ctx, cluster, instanceIds: [ref.id] },
         count: 1,
         reservation: launch.reservation,
+        placement,
         taskKey: () => keys.task(ctx, cluster, ids.taskId),
         buildTask: (_i, host) =>
           buildTaskRecord({
@@ -626,7 +685,7 @@ export const taskOperations: OperationGroup = {
           }),
       });
       if (result.noHosts) failures.push({ arn: ref.arn, reason: 'MISSING' });
-      failures.push(...failuresOf(result));
+      failures.push(...failuresOf(ctx, result));
       tasks.push(...result.tasks.map((t) => toTaskView(t, true)));
     }
     return { tasks, failures };

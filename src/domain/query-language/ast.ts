@@ -105,7 +105,9 @@ export interface Literal {
 }
 
 export type Argument =
-  { kind: 'none' } | { kind: 'value'; literal: Literal } | { kind: 'list'; items: Literal[]; position: number };
+  | { kind: 'none' }
+  | { kind: 'value'; literal: Literal }
+  | { kind: 'list'; items: Literal[]; position: number };
 
 export type QueryNode =
   | { kind: 'or'; items: QueryNode[] }

@@ -4,10 +4,12 @@ import { isEcsError } from '../errors.js';
 import { MAX_QUERY_LENGTH, compileQuery, compileQueryParameter, type InstanceFacts } from './compile.js';
 import { QuerySyntaxError } from './tokens.js';
 
-function facts(over: Partial<Omit<InstanceFacts, 'attributes' | 'taskGroups'>> & {
-  attributes?: Record<string, string | undefined>;
-  taskGroups?: Record<string, number>;
-} = {}): InstanceFacts {
+function facts(
+  over: Partial<Omit<InstanceFacts, 'attributes' | 'taskGroups'>> & {
+    attributes?: Record<string, string | undefined>;
+    taskGroups?: Record<string, number>;
+  } = {},
+): InstanceFacts {
   return {
     agentConnected: over.agentConnected ?? true,
     agentVersion: 'agentVersion' in over ? over.agentVersion : '1.14.5',
@@ -128,10 +130,20 @@ describe('compileQuery: operators on attribute values', () => {
 
   it('treats a missing attribute as failing every positive test and passing every negative one', () => {
     const none = facts({ attributes: {} });
-    for (const expr of ['attribute:stack == prod', 'attribute:stack > a', 'attribute:stack in [prod]', 'attribute:stack =~ .*']) {
+    for (const expr of [
+      'attribute:stack == prod',
+      'attribute:stack > a',
+      'attribute:stack in [prod]',
+      'attribute:stack =~ .*',
+    ]) {
       assert.equal(holds(expr, none), false, expr);
     }
-    for (const expr of ['attribute:stack != prod', 'attribute:stack !in [prod]', 'attribute:stack !~ .*', 'attribute:stack !exists']) {
+    for (const expr of [
+      'attribute:stack != prod',
+      'attribute:stack !in [prod]',
+      'attribute:stack !~ .*',
+      'attribute:stack !exists',
+    ]) {
       assert.equal(holds(expr, none), true, expr);
     }
     const valueless = facts({ attributes: { flag: undefined } });
@@ -161,7 +173,11 @@ describe('compileQuery: the other subjects', () => {
     assert.equal(holds('agentVersion >= 1.20.0', v('1.20.0')), true);
     assert.equal(holds('agentVersion <= 1.2', v('1.10.0')), false);
     assert.equal(holds('agentVersion less_than v2', v('1.99.99')), true);
-    assert.equal(holds('agentVersion > 1.0', v('v1.2.3-beta')), true, 'a v prefix and a suffix are tolerated');
+    assert.equal(
+      holds('agentVersion > 1.0', v('v1.2.3-beta')),
+      true,
+      'a v prefix and a suffix are tolerated',
+    );
     assert.equal(holds('agentVersion > 0.0', v(undefined)), false);
     assert.equal(holds('agentVersion != 1.0', v(undefined)), true);
     assert.equal(holds('agentVersion > 0.0', v('fake')), false, 'an unreadable version is no version');
@@ -214,36 +230,60 @@ describe('compileQuery: the other subjects', () => {
     assert.equal(holds('task:group not_in [database, cache]'), true);
     assert.equal(holds('task:group =~ service:.*'), true);
     assert.equal(holds('task:group !~ service:.*'), false);
-    assert.equal(holds('task:group == database', facts({ taskGroups: { database: 0 } })), false, 'a count of 0 is no task');
+    assert.equal(
+      holds('task:group == database', facts({ taskGroups: { database: 0 } })),
+      false,
+      'a count of 0 is no task',
+    );
   });
 });
 
 describe('compileQuery: combinators', () => {
   it('evaluates and, or, not with precedence and parentheses', () => {
     assert.equal(holds('attribute:stack == dev or attribute:stack == prod and runningTasksCount == 2'), true);
-    assert.equal(holds('(attribute:stack == dev or attribute:stack == prod) and runningTasksCount == 5'), false);
+    assert.equal(
+      holds('(attribute:stack == dev or attribute:stack == prod) and runningTasksCount == 5'),
+      false,
+    );
     assert.equal(holds('attribute:stack == dev || attribute:stack == prod && runningTasksCount == 5'), false);
     assert.equal(holds('not attribute:stack == dev and not agentConnected == false'), true);
     assert.equal(holds('!(attribute:stack == prod) || runningTasksCount > 1'), true);
   });
 
   it('records the subjects it reads, so callers know whether it needs task groups', () => {
-    assert.deepEqual([...compileQuery('attribute:a exists and (task:group == x or agentVersion > 1)').subjects].sort(), [
-      'agentVersion',
-      'attribute',
-      'taskGroup',
-    ]);
+    assert.deepEqual(
+      [...compileQuery('attribute:a exists and (task:group == x or agentVersion > 1)').subjects].sort(),
+      ['agentVersion', 'attribute', 'taskGroup'],
+    );
   });
 });
 
 describe('compileQuery: values are checked when compiled', () => {
   const cases: [string, string][] = [
-    ['agentVersion > abc', "'abc' is not a version number such as 1.14.5 (agentVersion compares versions) at column 16"],
-    ['registeredAt < 2018-13-01', "'2018-13-01' is not a date such as 2018-06-18, 2018-06-18T22:28:28, 2018-06-18T22:28:28Z or 2018-06-18T22:28:28+00:00 (registeredAt compares dates) at column 16"],
-    ['registeredAt < 2018-02-30', "'2018-02-30' is not a date such as 2018-06-18, 2018-06-18T22:28:28, 2018-06-18T22:28:28Z or 2018-06-18T22:28:28+00:00 (registeredAt compares dates) at column 16"],
-    ['runningTasksCount > -1', "'-1' is not a whole number (runningTasksCount compares numbers of tasks) at column 21"],
-    ['agentConnected in [true, yes]', "'yes' is not true or false (agentConnected is one of them) at column 26"],
-    ["attribute:a =~ '(unclosed'", "'(unclosed' is not a valid regular expression (/(unclosed/: Unterminated group) at column 16"],
+    [
+      'agentVersion > abc',
+      "'abc' is not a version number such as 1.14.5 (agentVersion compares versions) at column 16",
+    ],
+    [
+      'registeredAt < 2018-13-01',
+      "'2018-13-01' is not a date such as 2018-06-18, 2018-06-18T22:28:28, 2018-06-18T22:28:28Z or 2018-06-18T22:28:28+00:00 (registeredAt compares dates) at column 16",
+    ],
+    [
+      'registeredAt < 2018-02-30',
+      "'2018-02-30' is not a date such as 2018-06-18, 2018-06-18T22:28:28, 2018-06-18T22:28:28Z or 2018-06-18T22:28:28+00:00 (registeredAt compares dates) at column 16",
+    ],
+    [
+      'runningTasksCount > -1',
+      "'-1' is not a whole number (runningTasksCount compares numbers of tasks) at column 21",
+    ],
+    [
+      'agentConnected in [true, yes]',
+      "'yes' is not true or false (agentConnected is one of them) at column 26",
+    ],
+    [
+      "attribute:a =~ '(unclosed'",
+      "'(unclosed' is not a valid regular expression (/(unclosed/: Unterminated group) at column 16",
+    ],
   ];
   for (const [expr, message] of cases) {
     it(`'${expr}'`, () => assert.equal(compileError(expr).message, message));
@@ -251,7 +291,10 @@ describe('compileQuery: values are checked when compiled', () => {
 
   it('refuses expressions over 2000 characters', () => {
     const long = `attribute:a == ${'x'.repeat(MAX_QUERY_LENGTH)}`;
-    assert.match(compileError(long).message, /^the expression is 2015 characters long; at most 2000 are allowed at column 2001$/);
+    assert.match(
+      compileError(long).message,
+      /^the expression is 2015 characters long; at most 2000 are allowed at column 2001$/,
+    );
     const exact = `attribute:a == ${'x'.repeat(MAX_QUERY_LENGTH - 15)}`;
     assert.equal(exact.length, MAX_QUERY_LENGTH);
     assert.equal(compileQuery(exact).test(base), false);

@@ -197,7 +197,10 @@ const asCount = parseOr(parseCount, 'a whole number (runningTasksCount compares 
 function asBoolean(lit: Literal): string {
   const v = lit.value.toLowerCase();
   if (v !== 'true' && v !== 'false') {
-    throw new QuerySyntaxError(`'${lit.value}' is not true or false (agentConnected is one of them)`, lit.position);
+    throw new QuerySyntaxError(
+      `'${lit.value}' is not true or false (agentConnected is one of them)`,
+      lit.position,
+    );
   }
   return v;
 }
@@ -240,8 +243,18 @@ function taskGroupComparison(operator: Operator, argument: Argument): InstancePr
       const runsOne = anyGroup((g) => re.test(g));
       return operator === 'matches' ? runsOne : (f) => !runsOne(f);
     }
-    default:
+    case 'exists':
+    case 'not_exists':
+    case 'greater_than':
+    case 'greater_than_equal':
+    case 'less_than':
+    case 'less_than_equal':
+      // The parser refuses these for task:group (VALID_OPERATORS).
       throw new Error(`operator ${operator} is not valid for task:group`);
+    default: {
+      const never: never = operator;
+      throw new Error(`unhandled operator ${String(never)}`);
+    }
   }
 }
 
@@ -266,9 +279,21 @@ function comparison(subject: Subject, operator: Operator, argument: Argument): I
     case 'ec2InstanceId':
       return stringComparison(operator, argument, (f) => f.ec2InstanceId, codePointOrder);
     case 'registeredAt':
-      return orderedComparison(operator, argument, (f) => f.registeredAt, asDate, (a, b) => a - b);
+      return orderedComparison(
+        operator,
+        argument,
+        (f) => f.registeredAt,
+        asDate,
+        (a, b) => a - b,
+      );
     case 'runningTasksCount':
-      return orderedComparison(operator, argument, (f) => f.runningTasksCount, asCount, (a, b) => a - b);
+      return orderedComparison(
+        operator,
+        argument,
+        (f) => f.runningTasksCount,
+        asCount,
+        (a, b) => a - b,
+      );
     case 'taskGroup':
       return taskGroupComparison(operator, argument);
     default: {

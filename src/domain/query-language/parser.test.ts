@@ -51,7 +51,11 @@ describe('parseQuery: comparisons', () => {
     for (const [symbol, word, op] of pairs) {
       assert.equal(show(parseQuery(`attribute:a ${symbol} 1`)), `@a ${op} 1`, symbol);
       assert.equal(show(parseQuery(`attribute:a ${word} 1`)), `@a ${op} 1`, word);
-      assert.equal(show(parseQuery(`attribute:a ${word.toUpperCase()} 1`)), `@a ${op} 1`, 'word forms ignore case');
+      assert.equal(
+        show(parseQuery(`attribute:a ${word.toUpperCase()} 1`)),
+        `@a ${op} 1`,
+        'word forms ignore case',
+      );
     }
     assert.equal(show(parseQuery('attribute:a exists')), '@a exists');
     assert.equal(show(parseQuery('attribute:a !exists')), '@a not_exists');
@@ -64,7 +68,10 @@ describe('parseQuery: comparisons', () => {
   it('reads every subject', () => {
     assert.equal(show(parseQuery('agentConnected == true')), 'agentConnected equals true');
     assert.equal(show(parseQuery('agentVersion < 1.14.5')), 'agentVersion less_than 1.14.5');
-    assert.equal(show(parseQuery('attribute:ecs.instance-type == t2.small')), '@ecs.instance-type equals t2.small');
+    assert.equal(
+      show(parseQuery('attribute:ecs.instance-type == t2.small')),
+      '@ecs.instance-type equals t2.small',
+    );
     assert.equal(show(parseQuery('ec2InstanceId in [i-1, i-2]')), 'ec2InstanceId in [i-1|i-2]');
     assert.equal(show(parseQuery('registeredAt < 2018-02-13')), 'registeredAt less_than 2018-02-13');
     assert.equal(show(parseQuery('runningTasksCount == 1')), 'runningTasksCount equals 1');
@@ -72,7 +79,10 @@ describe('parseQuery: comparisons', () => {
   });
 
   it('takes quoted values and quoted list items', () => {
-    assert.equal(show(parseQuery(`ec2InstanceId in ['i-abcd1234', "i-wxyz1234"]`)), 'ec2InstanceId in [i-abcd1234|i-wxyz1234]');
+    assert.equal(
+      show(parseQuery(`ec2InstanceId in ['i-abcd1234', "i-wxyz1234"]`)),
+      'ec2InstanceId in [i-abcd1234|i-wxyz1234]',
+    );
     assert.equal(show(parseQuery(`attribute:team == 'web and api'`)), '@team equals web and api');
     assert.equal(show(parseQuery(`attribute:a == 'and'`)), '@a equals and', 'a quoted keyword is a value');
   });
@@ -111,10 +121,16 @@ describe('parseQuery: combinators and precedence', () => {
 describe('parseQuery: errors say what, where and why', () => {
   const cases: [string, string][] = [
     ['attribute:ecs.instance-type', "expected an operator after 'attribute:ecs.instance-type' at column 28"],
-    ['attribute:ecs.instance-type t2.micro', "expected an operator after 'attribute:ecs.instance-type', found 't2.micro' at column 29"],
+    [
+      'attribute:ecs.instance-type t2.micro',
+      "expected an operator after 'attribute:ecs.instance-type', found 't2.micro' at column 29",
+    ],
     ['', 'the expression is empty at column 1'],
     ['   ', 'the expression is empty at column 1'],
-    ['agentconnected == true', "unknown subject 'agentconnected'; did you mean 'agentConnected'? at column 1"],
+    [
+      'agentconnected == true',
+      "unknown subject 'agentconnected'; did you mean 'agentConnected'? at column 1",
+    ],
     [
       'runningTasksCount == 1 and foo == 2',
       "unknown subject 'foo'; expected agentConnected, agentVersion, attribute:<name>, ec2InstanceId, registeredAt, runningTasksCount or task:group at column 28",
@@ -122,21 +138,51 @@ describe('parseQuery: errors say what, where and why', () => {
     ['attribute: == x', "an attribute name must follow 'attribute:' at column 11"],
     ['attribute:a = x', "unknown operator '='; did you mean '=='? at column 13"],
     ['attribute:a ==', "expected a value after '==', found the end of the expression at column 15"],
-    ['attribute:a == and', "expected a value after '==', found 'and' (quote it to use it as a value) at column 16"],
-    ['attribute:a == [x]', "'==' compares with one value, not a list; use 'in' or '!in' for a list at column 16"],
+    [
+      'attribute:a == and',
+      "expected a value after '==', found 'and' (quote it to use it as a value) at column 16",
+    ],
+    [
+      'attribute:a == [x]',
+      "'==' compares with one value, not a list; use 'in' or '!in' for a list at column 16",
+    ],
     ['attribute:a in x', "'in' expects a list such as [a, b], found 'x' at column 16"],
     ['attribute:a in []', "the list after 'in' is empty at column 17"],
-    ['attribute:a in [x y]', "expected ',' or ']' in the list that starts at column 16, found 'y' at column 19"],
+    [
+      'attribute:a in [x y]',
+      "expected ',' or ']' in the list that starts at column 16, found 'y' at column 19",
+    ],
     ['attribute:a in [x,', "expected a value after 'in', found the end of the expression at column 19"],
     ['attribute:a in [[x]]', 'lists cannot be nested at column 17'],
-    ['agentVersion exists', "operator 'exists' cannot be used with agentVersion; use one of ==, !=, >, >=, <, <= at column 14"],
-    ['ec2InstanceId > i-1', "operator '>' cannot be used with ec2InstanceId; use one of ==, !=, in, !in, =~, !~ at column 15"],
-    ['task:group >= x', "operator '>=' cannot be used with task:group; use one of ==, !=, in, !in, =~, !~ at column 12"],
-    ['(attribute:a exists', "expected ')' to close the '(' at column 1, found the end of the expression at column 20"],
+    [
+      'agentVersion exists',
+      "operator 'exists' cannot be used with agentVersion; use one of ==, !=, >, >=, <, <= at column 14",
+    ],
+    [
+      'ec2InstanceId > i-1',
+      "operator '>' cannot be used with ec2InstanceId; use one of ==, !=, in, !in, =~, !~ at column 15",
+    ],
+    [
+      'task:group >= x',
+      "operator '>=' cannot be used with task:group; use one of ==, !=, in, !in, =~, !~ at column 12",
+    ],
+    [
+      '(attribute:a exists',
+      "expected ')' to close the '(' at column 1, found the end of the expression at column 20",
+    ],
     ['attribute:a exists)', "unexpected ')' without a matching '(' at column 19"],
-    ['attribute:a exists x', "unexpected 'x'; expected 'and', 'or' or the end of the expression at column 20"],
-    ['attribute:a exists and', 'expected a subject (agentConnected, agentVersion, attribute:<name>, ec2InstanceId, registeredAt, runningTasksCount or task:group), found the end of the expression at column 23'],
-    ["'attribute:a' exists", "expected a subject (agentConnected, agentVersion, attribute:<name>, ec2InstanceId, registeredAt, runningTasksCount or task:group), found 'attribute:a' at column 1"],
+    [
+      'attribute:a exists x',
+      "unexpected 'x'; expected 'and', 'or' or the end of the expression at column 20",
+    ],
+    [
+      'attribute:a exists and',
+      'expected a subject (agentConnected, agentVersion, attribute:<name>, ec2InstanceId, registeredAt, runningTasksCount or task:group), found the end of the expression at column 23',
+    ],
+    [
+      "'attribute:a' exists",
+      "expected a subject (agentConnected, agentVersion, attribute:<name>, ec2InstanceId, registeredAt, runningTasksCount or task:group), found 'attribute:a' at column 1",
+    ],
   ];
   for (const [text, message] of cases) {
     it(`'${text}'`, () => {

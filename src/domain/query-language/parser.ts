@@ -124,14 +124,20 @@ class Parser {
   private parseSubject(): { subject: Subject; token: Token } {
     const t = this.next();
     if (t.kind !== 'word') {
-      throw new QuerySyntaxError(`expected a subject (${SUBJECT_LIST}), found ${quoteForMessage(t)}`, t.start);
+      throw new QuerySyntaxError(
+        `expected a subject (${SUBJECT_LIST}), found ${quoteForMessage(t)}`,
+        t.start,
+      );
     }
     const fixed = FIXED_SUBJECTS[t.value];
     if (fixed) return { subject: fixed, token: t };
     if (t.value.startsWith(ATTRIBUTE_PREFIX)) {
       const name = t.value.slice(ATTRIBUTE_PREFIX.length);
       if (name === '') {
-        throw new QuerySyntaxError(`an attribute name must follow 'attribute:'`, t.start + ATTRIBUTE_PREFIX.length);
+        throw new QuerySyntaxError(
+          `an attribute name must follow 'attribute:'`,
+          t.start + ATTRIBUTE_PREFIX.length,
+        );
       }
       return { subject: { kind: 'attribute', name }, token: t };
     }

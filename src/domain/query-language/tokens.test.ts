@@ -34,7 +34,12 @@ describe('tokenize', () => {
   });
 
   it('splits operators written without spaces and prefers two-character symbols', () => {
-    assert.deepEqual(kinds('attribute:stack==prod'), ['word:attribute:stack', 'symbol:==', 'word:prod', 'eof:']);
+    assert.deepEqual(kinds('attribute:stack==prod'), [
+      'word:attribute:stack',
+      'symbol:==',
+      'word:prod',
+      'eof:',
+    ]);
     assert.deepEqual(kinds('a>=1&&b<=2||c!=3'), [
       'word:a',
       'symbol:>=',
@@ -77,7 +82,7 @@ describe('tokenize', () => {
       (e: unknown) =>
         e instanceof QuerySyntaxError &&
         e.position === 15 &&
-        e.message === 'unterminated quoted string (no closing \') at column 16',
+        e.message === "unterminated quoted string (no closing ') at column 16",
     );
   });
 });

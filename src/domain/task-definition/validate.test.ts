@@ -190,6 +190,23 @@ describe('validatePlacementConstraints', () => {
       /at most 10 per task definition; got 11/,
     );
   });
+  it('compiles each memberOf expression: a malformed one is refused with where and why', () => {
+    assertEcsError(
+      () =>
+        validatePlacementConstraints([
+          { type: 'memberOf', expression: 'attribute:stack == prod' },
+          { type: 'memberOf', expression: 'attribute:stack == prod and (runningTasksCount > 2' },
+        ]),
+      'InvalidParameterException',
+      /^placementConstraints\[1\]\.expression is not a valid cluster query expression: .*column \d+\.$/,
+    );
+    assertEcsError(
+      () => validatePlacementConstraints([{ type: 'memberOf', expression: 'agentVersion > one' }]),
+      'InvalidParameterException',
+      /'one' is not a version number/,
+    );
+  });
+
   it('requires a memberOf type and an expression of at most 2000 characters', () => {
     assertEcsError(
       () => validatePlacementConstraints([{ expression: 'x' }]),

@@ -9,6 +9,7 @@ import type {
   TaskDefinitionPlacementConstraint,
 } from '../../generated/ecs/types.js';
 import { clientError } from '../errors.js';
+import { compileQueryParameter } from '../query-language/compile.js';
 import { MIN_MEMORY_MIB } from './units.js';
 
 /** The name alphabet of task definition families, container names and volume names. */
@@ -118,7 +119,11 @@ export function validateContainerCpu(
   }
 }
 
-/** Only `memberOf` is allowed in a task definition; its expression is checked at placement. */
+/**
+ * Only `memberOf` is allowed in a task definition. Its expression is compiled here, so a
+ * definition that could never place is refused at registration (InvalidParameterException with
+ * the member, the reason and the column) rather than at every RunTask.
+ */
 export function validatePlacementConstraints(
   constraints: readonly TaskDefinitionPlacementConstraint[],
 ): void {
@@ -140,6 +145,7 @@ export function validatePlacementConstraints(
         `placementConstraints[${i}].expression is too long: at most ${MAX_CONSTRAINT_EXPRESSION_LENGTH} characters.`,
       );
     }
+    compileQueryParameter(pc.expression, `placementConstraints[${i}].expression`);
   }
 }
 

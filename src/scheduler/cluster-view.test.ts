@@ -1,0 +1,132 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ContainerInstanceRecord } from '../domain/records.js';
+import { ClusterView } from './cluster-view.js';
+import type { PlacedTaskFacts } from './snapshot.js';
+
+const ARN = 'arn:aws:ecs:us-east-1:123456789012:container-instance/prod/';
+const key = (id: string) => `/123456789012/us-east-1/container-instances/prod/${id}`;
+const taskKey = (id: string) => `/123456789012/us-east-1/tasks/prod/${id}`;
+
+function record(
+  id: string,
+  memory = 4096,
+  over: Partial<ContainerInstanceRecord> = {},
+): ContainerInstanceRecord {
+  return {
+    containerInstanceArn: `${ARN}${id}`,
+    cluster: 'prod',
+    tags: [],
+    status: 'ACTIVE',
+    agentConnected: true,
+    runningTasksCount: 0,
+    pendingTasksCount: 0,
+    attributes: [{ name: 'ecs.availability-zone', value: 'us-east-1a' }],
+    remainingResources: [
+      { name: 'CPU', type: 'INTEGER', integerValue: 2048 },
+      { name: 'MEMORY', type: 'INTEGER', integerValue: memory },
+    ],
+    ...over,
+  };
+}
+
+const task = (instanceId: string, over: Partial<PlacedTaskFacts> = {}): PlacedTaskFacts => ({
+  containerInstanceArn: `${ARN}${instanceId}`,
+  group: 'service:web',
+  lastStatus: 'RUNNING',
+  desiredStatus: 'RUNNING',
+  ...over,
+});
+
+function groupsOf(view: ClusterView, id: string): Record<string, number> {
+  const e = view.snapshot().find((x) => x.instance.id === id)!;
+  return Object.fromEntries(e.instance.taskGroups);
+}
+
+describe('ClusterView', () => {
+  it('pairs each instance record and its version with the placement view built from it and its tasks', () => {
+    const v = new ClusterView();
+    v.applyInstance(key('b'), record('b'), 3);
+    v.applyInstance(key('a'), record('a', 1000), 4);
+    v.applyTask(taskKey('t1'), task('a'), 5);
+    v.applyTask(taskKey('t2'), task('a', { group: 'batch' }), 6);
+    v.applyTask(taskKey('t3'), task('b', { desiredStatus: 'STOPPED' }), 7);
+    const snap = v.snapshot();
+    assert.deepEqual(
+      snap.map((e) => [e.instance.id, e.record.version, e.instance.remaining.memory]),
+      [
+        ['a', 4, 1000],
+        ['b', 3, 4096],
+      ],
+    );
+    assert.equal(snap[0]!.record.key, key('a'));
+    assert.deepEqual(groupsOf(v, 'a'), { 'service:web': 1, batch: 1 });
+    assert.deepEqual(groupsOf(v, 'b'), {}, 'a task being stopped does not count');
+    assert.equal(v.instanceCount, 2);
+    assert.equal(v.taskCount, 3);
+  });
+
+  it('keeps the newest version of every key, whatever order records come in (listing and feed overlap)', () => {
+    const v = new ClusterView();
+    v.applyInstance(key('a'), record('a', 500), 10);
+    v.applyInstance(key('a'), record('a', 900), 8); // an older copy from a listing
+    assert.equal(v.snapshot()[0]!.instance.remaining.memory, 500);
+    v.applyTask(taskKey('t1'), task('a'), 12);
+    v.applyTask(taskKey('t1'), task('a', { group: 'old' }), 11);
+    assert.deepEqual(groupsOf(v, 'a'), { 'service:web': 1 });
+    // A deletion leaves a tombstone: a late copy from before it stays out.
+    v.applyTask(taskKey('t1'), undefined, 13);
+    v.applyTask(taskKey('t1'), task('a'), 12);
+    assert.deepEqual(groupsOf(v, 'a'), {});
+    v.applyInstance(key('a'), undefined, 14);
+    v.applyInstance(key('a'), record('a'), 10);
+    assert.deepEqual(v.snapshot(), []);
+    // Written again after its deletion: back.
+    v.applyInstance(key('a'), record('a', 700), 15);
+    assert.equal(v.snapshot()[0]!.instance.remaining.memory, 700);
+  });
+
+  it('follows a task through its life: placed, moved to STOPPED, and its group leaves the instance', () => {
+    const v = new ClusterView();
+    v.applyInstance(key('a'), record('a'), 1);
+    v.applyTask(taskKey('t1'), task('a', { lastStatus: 'PROVISIONING' }), 2);
+    v.applyTask(taskKey('t2'), task('a'), 3);
+    assert.deepEqual(groupsOf(v, 'a'), { 'service:web': 2 });
+    v.applyTask(taskKey('t1'), task('a', { lastStatus: 'RUNNING' }), 4);
+    assert.deepEqual(groupsOf(v, 'a'), { 'service:web': 2 });
+    v.applyTask(taskKey('t1'), task('a', { lastStatus: 'STOPPED', desiredStatus: 'STOPPED' }), 5);
+    assert.deepEqual(groupsOf(v, 'a'), { 'service:web': 1 });
+    // A task without a group counts under its family, as ECS names it.
+    v.applyTask(
+      taskKey('t3'),
+      task('a', {
+        group: undefined,
+        taskDefinitionArn: 'arn:aws:ecs:us-east-1:123456789012:task-definition/api:2',
+      }),
+      6,
+    );
+    assert.deepEqual(groupsOf(v, 'a'), { 'service:web': 1, 'family:api': 1 });
+  });
+
+  it('hands out snapshots that never change; the next one shares what did not change', () => {
+    const v = new ClusterView();
+    for (const id of ['a', 'b', 'c']) v.applyInstance(key(id), record(id), 1);
+    const first = v.snapshot();
+    assert.equal(v.snapshot(), first, 'nothing changed: the same array');
+    v.applyInstance(key('b'), record('b', 100), 2);
+    v.applyTask(taskKey('t1'), task('c'), 3);
+    const second = v.snapshot();
+    assert.notEqual(second, first);
+    assert.equal(first[1]!.instance.remaining.memory, 4096, 'the old snapshot kept its entry');
+    assert.equal(first[2]!.instance.taskGroups.size, 0);
+    assert.equal(second[0], first[0], 'an unchanged instance keeps its entry');
+    assert.equal(second[1]!.instance.remaining.memory, 100);
+    assert.equal(second[1]!.record.version, 2);
+    assert.deepEqual(Object.fromEntries(second[2]!.instance.taskGroups), { 'service:web': 1 });
+    v.applyInstance(key('0'), record('0'), 4);
+    assert.deepEqual(
+      v.snapshot().map((e) => e.instance.id),
+      ['0', 'a', 'b', 'c'],
+    );
+  });
+});
