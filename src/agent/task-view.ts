@@ -19,7 +19,12 @@ export interface ContainerSnapshot {
   createdAt?: number;
   startedAt?: number;
   finishedAt?: number;
-  health?: { status: 'HEALTHY' | 'UNHEALTHY' | 'UNKNOWN'; since?: number; output?: string; exitCode?: number };
+  health?: {
+    status: 'HEALTHY' | 'UNHEALTHY' | 'UNKNOWN';
+    since?: number;
+    output?: string;
+    exitCode?: number;
+  };
   ports: { containerPort: number; hostPort: number; protocol: 'tcp' | 'udp'; hostIp: string }[];
   /** One entry per network the container is on. */
   networks: { networkMode: string; ipv4Addresses: string[]; ipv4SubnetCidrBlock?: string }[];

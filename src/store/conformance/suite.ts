@@ -411,7 +411,9 @@ export function runStoreConformance(
           for (;;) {
             const page = await store.list(
               '/r/',
-              startAfter === undefined ? { limit: 5, reverse: true } : { startAfter, limit: 5, reverse: true },
+              startAfter === undefined
+                ? { limit: 5, reverse: true }
+                : { startAfter, limit: 5, reverse: true },
             );
             seen.push(...page.map((r) => r.key));
             if (page.length < 5) break;

@@ -250,7 +250,9 @@ export class SqliteStore implements Store {
     };
     // Each logical txn is a savepoint inside the batch's transaction: one that throws (a value
     // that is not JSON) rolls back alone; the batch commits once, which is most of a write's cost.
-    const one = db.transaction((compares: readonly Compare[], ops: readonly Op[]) => this.apply(compares, ops));
+    const one = db.transaction((compares: readonly Compare[], ops: readonly Op[]) =>
+      this.apply(compares, ops),
+    );
     // BEGIN IMMEDIATE: take the write lock before reading the versions the compares check.
     const batch = db.transaction((items: readonly PendingTxn[]) =>
       items.map((t): Applied | undefined | Error => {
