@@ -60,7 +60,7 @@ import {
   taskStoppedOnItsOwnEvent,
   unhealthyTaskEvent,
 } from './events.js';
-import { chooseTasksToStop } from './scale-in.js';
+import { chooseTasksToStop, type BinpackScaleIn } from './scale-in.js';
 import {
   DEFAULT_TASK_STABILITY_MS,
   classifyServiceTask,
@@ -244,6 +244,20 @@ function byAge(a: TaskRecord, b: TaskRecord): number {
 }
 
 // ---------------------------------------------------------------------------------------------
+
+/** For a service whose first placement strategy is binpack: what each instance has left of it. */
+export function binpackScaleIn(input: ServiceStepInput): BinpackScaleIn | undefined {
+  const first = input.service.placementStrategy?.[0];
+  if (first?.type !== 'binpack') return undefined;
+  const field = first.field?.toLowerCase() === 'cpu' ? 'cpu' : 'memory';
+  const resource = field === 'cpu' ? 'CPU' : 'MEMORY';
+  const remaining = new Map<string, number>();
+  for (const i of input.instances) {
+    const r = i.remainingResources?.find((x) => x.name === resource);
+    remaining.set(i.containerInstanceArn, r?.integerValue ?? 0);
+  }
+  return { field, remaining };
+}
 
 export function computeServiceStep(input: ServiceStepInput): ServiceStep {
   const ctx = new StepContext(input);
@@ -471,7 +485,7 @@ function stepReplica(ctx: StepContext): void {
   // 3. Scale-in of the primary.
   let keepers = ctx.active().filter(isKeeper);
   if (keepers.length > desired) {
-    for (const c of chooseTasksToStop(keepers, keepers.length - desired)) {
+    for (const c of chooseTasksToStop(keepers, keepers.length - desired, binpackScaleIn(ctx.input))) {
       ctx.stop(c, scalingReason(pid));
     }
     keepers = ctx.active().filter(isKeeper);

@@ -48,4 +48,47 @@ describe('chooseTasksToStop', () => {
     assert.equal(chooseTasksToStop([c('a', 'a', 'healthy')], 5).length, 1);
     assert.equal(chooseTasksToStop([c('a', 'a', 'healthy')], 0).length, 0);
   });
+
+  it('binpack: stops tasks on the instance that would have the most left, keeping the rest packed', () => {
+    const on = (id: string, instance: string, zone: string, memory: number): ScaleInCandidate => {
+      const t = task({ id, instance, zone, createdAt: 1 });
+      return {
+        task: { ...t, berth: { reserved: { cpu: 0, memory, ports: [], portsUdp: [] } } },
+        state: 'healthy',
+      };
+    };
+    const arnOf = (i: string) => on('x', i, 'a', 0).task.containerInstanceArn!;
+    // i1 is nearly full (100 MiB left), i2 has room (3000 left): i2's tasks go first, although
+    // zone balance alone would take from zone a.
+    const out = chooseTasksToStop(
+      [
+        on('a1', 'i1', 'a', 512),
+        on('a2', 'i1', 'a', 512),
+        on('a3', 'i1', 'a', 512),
+        on('b1', 'i2', 'b', 512),
+        on('b2', 'i2', 'b', 512),
+      ],
+      2,
+      {
+        field: 'memory',
+        remaining: new Map([
+          [arnOf('i1'), 100],
+          [arnOf('i2'), 3000],
+        ]),
+      },
+    );
+    assert.deepEqual(ids(out), ['b1', 'b2']);
+    // Without binpack the same call keeps zones balanced instead.
+    const balanced = chooseTasksToStop(
+      [
+        on('a1', 'i1', 'a', 512),
+        on('a2', 'i1', 'a', 512),
+        on('a3', 'i1', 'a', 512),
+        on('b1', 'i2', 'b', 512),
+        on('b2', 'i2', 'b', 512),
+      ],
+      2,
+    );
+    assert.deepEqual(ids(balanced).sort(), ['a1', 'a2']);
+  });
 });
