@@ -19,7 +19,8 @@ const { values: args } = parseArgs({
     warmup: { type: 'string', default: '3' },
     'max-requests': { type: 'string', default: '200000' },
     'no-moto': { type: 'boolean', default: false },
-    sync: { type: 'string', default: 'GROUP' },
+    /** BERTH_SQLITE_SYNCHRONOUS for the server under test; empty = the server's default (NORMAL). */
+    sync: { type: 'string', default: '' },
     /** Load an already running Berth on this port instead of starting one (for profiling). */
     port: { type: 'string' },
   },
@@ -193,7 +194,8 @@ try {
   console.log(
     'mix: RegisterTaskDefinition, DescribeTaskDefinition, DescribeClusters, ListTaskDefinitions (1/4 each)',
   );
-  if (!args.port) berth = await startBerthServer({ env: { BERTH_SQLITE_SYNCHRONOUS: args.sync } });
+  if (!args.port)
+    berth = await startBerthServer(args.sync ? { env: { BERTH_SQLITE_SYNCHRONOUS: args.sync } } : {});
   const b = await load('berth', args.port ? Number(args.port) : berth!.port);
   console.log(show(b));
   if (!args['no-moto']) {

@@ -30,8 +30,12 @@ export const serverConfigSchema = z.object({
     .int()
     .min(1024)
     .default(1024 * 1024),
-  /** SQLite durability: GROUP (group commit, fdatasync off the event loop) and FULL survive power loss, NORMAL only process crashes. */
-  sqliteSynchronous: z.enum(['GROUP', 'FULL', 'NORMAL']).default('GROUP'),
+  /**
+   * SQLite durability. NORMAL (default): nothing acknowledged is lost when the process crashes or
+   * is killed; a power cut may lose the last moments of writes. GROUP: every acknowledged write
+   * is also fdatasync'ed (group commit, off the event loop); FULL: fsync inside each commit.
+   */
+  sqliteSynchronous: z.enum(['NORMAL', 'GROUP', 'FULL']).default('NORMAL'),
 });
 
 export type ServerConfig = z.infer<typeof serverConfigSchema>;
