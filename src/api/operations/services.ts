@@ -29,7 +29,7 @@
 // - StopServiceDeployment supports ROLLBACK (ECS's only valid value) of the PRIMARY deployment
 //   while it is IN_PROGRESS; the scheduler performs it.
 import { createHash } from 'node:crypto';
-import { clusterArn, isArn, parseArn, serviceArn } from '../../domain/arn.js';
+import { clusterArn, parseArn, serviceArn } from '../../domain/arn.js';
 import { launchTypeOfProvider } from '../../domain/task/capacity.js';
 import {
   checkStrategyAssociated,
@@ -109,7 +109,7 @@ import { keys } from '../../store/keys.js';
 import type { Op, StoredRecord } from '../../store/store.js';
 import type { OperationGroup, RequestContext } from '../context.js';
 import { decodeToken, encodeToken, pageSize } from '../pagination.js';
-import { findCluster, requireActiveCluster } from '../resolve.js';
+import { clusterScopedId, findCluster, requireActiveCluster } from '../resolve.js';
 import { checkTagLimit } from './tags.js';
 import { findTaskDefinition } from './task-definitions.js';
 
@@ -143,25 +143,8 @@ export type ServiceRef =
  */
 export function resolveServiceRef(ctx: RequestContext, cluster: string, ref: unknown): ServiceRef {
   if (typeof ref !== 'string') return { found: false, arn: String(ref) };
-  let name = ref;
-  if (isArn(ref)) {
-    const p = parseArn(ref);
-    if (
-      !p ||
-      p.service !== 'ecs' ||
-      p.resourceType !== 'service' ||
-      p.account !== ctx.account ||
-      p.region !== ctx.region
-    ) {
-      return { found: false, arn: ref };
-    }
-    if (p.parts.length === 2) {
-      if (p.parts[0] !== cluster) return { found: false, arn: ref };
-      name = p.parts[1]!;
-    } else if (p.parts.length === 1) name = p.parts[0]!;
-    else return { found: false, arn: ref };
-  }
-  if (!SERVICE_NAME_SEGMENT.test(name)) return { found: false, arn: ref };
+  const name = clusterScopedId(ctx, cluster, ref, 'service', SERVICE_NAME_SEGMENT);
+  if (name === undefined) return { found: false, arn: ref };
   return { found: true, name, arn: serviceArn(ctx, cluster, name), key: keys.service(ctx, cluster, name) };
 }
 

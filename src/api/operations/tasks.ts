@@ -38,7 +38,7 @@
 //   ListTasks shows them only with desiredStatus STOPPED. serviceName matches the group
 //   `service:<name>` of service tasks.
 import { createHash } from 'node:crypto';
-import { capacityProviderArn, isArn, parseArn, parseTaskDefinitionRef, taskArn } from '../../domain/arn.js';
+import { capacityProviderArn, parseArn, parseTaskDefinitionRef, taskArn } from '../../domain/arn.js';
 import type { ContainerObservation, TaskStateReport } from '../../domain/agent-protocol.js';
 import { normalizeStrategy, checkStrategyAssociated } from '../../domain/capacity-provider/strategy.js';
 import { EcsError, clientError, clusterNotFound, invalidParameter } from '../../domain/errors.js';
@@ -101,7 +101,7 @@ import { updateRecord } from '../../store/cas.js';
 import { keys } from '../../store/keys.js';
 import type { OperationGroup, RequestContext } from '../context.js';
 import { pageOf } from '../pagination.js';
-import { clusterName, findCluster, requireActiveCluster } from '../resolve.js';
+import { clusterName, clusterScopedId, findCluster, requireActiveCluster } from '../resolve.js';
 import { resolveContainerInstanceRef } from './container-instances.js';
 import { findTaskDefinition } from './task-definitions.js';
 import { checkTagLimit } from './tags.js';
@@ -139,25 +139,8 @@ export type TaskRef = { found: true; id: string; arn: string; key: string } | { 
  */
 export function resolveTaskRef(ctx: RequestContext, cluster: string, ref: string): TaskRef {
   if (typeof ref !== 'string') return { found: false, arn: String(ref) };
-  let id = ref;
-  if (isArn(ref)) {
-    const p = parseArn(ref);
-    if (
-      !p ||
-      p.service !== 'ecs' ||
-      p.resourceType !== 'task' ||
-      p.account !== ctx.account ||
-      p.region !== ctx.region
-    ) {
-      return { found: false, arn: ref };
-    }
-    if (p.parts.length === 2) {
-      if (p.parts[0] !== cluster) return { found: false, arn: ref };
-      id = p.parts[1]!;
-    } else if (p.parts.length === 1) id = p.parts[0]!;
-    else return { found: false, arn: ref };
-  }
-  if (!TASK_ID.test(id)) return { found: false, arn: ref };
+  const id = clusterScopedId(ctx, cluster, ref, 'task', TASK_ID);
+  if (id === undefined) return { found: false, arn: ref };
   return { found: true, id, arn: taskArn(ctx, cluster, id), key: keys.task(ctx, cluster, id) };
 }
 
