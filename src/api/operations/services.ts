@@ -28,7 +28,6 @@
 //   DescribeServices keeps answering INACTIVE services; ListServices lists ACTIVE ones only.
 // - StopServiceDeployment supports ROLLBACK (ECS's only valid value) of the PRIMARY deployment
 //   while it is IN_PROGRESS; the scheduler performs it.
-import { createHash } from 'node:crypto';
 import { clusterArn, parseArn, serviceArn } from '../../domain/arn.js';
 import { launchTypeOfProvider } from '../../domain/task/capacity.js';
 import {
@@ -110,6 +109,7 @@ import type { Op, StoredRecord } from '../../store/store.js';
 import type { OperationGroup, RequestContext } from '../context.js';
 import { decodeToken, encodeToken, pageSize } from '../pagination.js';
 import { clusterScopedId, findCluster, requireActiveCluster } from '../resolve.js';
+import { requestFingerprint } from '../idempotency.js';
 import { checkTagLimit } from './tags.js';
 import { findTaskDefinition } from './task-definitions.js';
 
@@ -274,21 +274,9 @@ function networkOf(
   return awsvpc ? { awsvpcConfiguration: awsvpc } : undefined;
 }
 
-function canonicalJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
-  if (v && typeof v === 'object') {
-    const entries = Object.entries(v as Record<string, unknown>)
-      .filter(([, x]) => x !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${canonicalJson(x)}`).join(',')}}`;
-  }
-  return JSON.stringify(v);
-}
-
 /** Identifies a CreateService request for idempotency: every member but the client token. */
 export function createServiceFingerprint(input: CreateServiceRequest): string {
-  const { clientToken: _token, ...rest } = input;
-  return createHash('sha256').update(canonicalJson(rest)).digest('hex');
+  return requestFingerprint(input);
 }
 
 /** The new deployment's ids, history entry and revision, and its internals. */

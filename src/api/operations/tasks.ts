@@ -102,6 +102,7 @@ import { keys } from '../../store/keys.js';
 import type { OperationGroup, RequestContext } from '../context.js';
 import { pageOf } from '../pagination.js';
 import { clusterName, clusterScopedId, findCluster, requireActiveCluster } from '../resolve.js';
+import { requestFingerprint } from '../idempotency.js';
 import { resolveContainerInstanceRef } from './container-instances.js';
 import { findTaskDefinition } from './task-definitions.js';
 import { checkTagLimit } from './tags.js';
@@ -390,21 +391,9 @@ interface RunTaskClaim {
   failures: Failure[];
 }
 
-function canonicalJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
-  if (v && typeof v === 'object') {
-    const entries = Object.entries(v as Record<string, unknown>)
-      .filter(([, x]) => x !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${canonicalJson(x)}`).join(',')}}`;
-  }
-  return JSON.stringify(v);
-}
-
 /** Identifies a RunTask request for idempotency: every member but the token itself. */
 export function runTaskFingerprint(input: RunTaskRequest): string {
-  const { clientToken: _token, ...rest } = input;
-  return createHash('sha256').update(canonicalJson(rest)).digest('hex');
+  return requestFingerprint(input);
 }
 
 /** The index-th task id of a claimed token: 32 hex characters, like ECS task ids. */
