@@ -8,6 +8,7 @@
 //             Containers keep running: an agent restart never stops tasks.
 //
 // `berth up` constructs it in the same process as the control plane; `berth agent` on its own.
+import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { pino, type Logger } from 'pino';
 import {
@@ -26,7 +27,8 @@ import { createLogsHandler, type LogsHandler } from './logs/handler.js';
 import { startMetadataServer, type MetadataServer } from './metadata/server.js';
 import { parseCidr } from './network/ipam.js';
 import { DockerImageImporter, ensurePauseImage } from './network/pause-image.js';
-import { ensureTaskNetwork } from './network/task-network.js';
+import { IpCommandPlumber, plumbingUnavailableReason, type NamespacePlumber } from './network/plumbing.js';
+import { ensureTaskNetwork, type TaskNetworkSettings } from './network/task-network.js';
 import { registerInstance, RegistrationAbortedError } from './register.js';
 import { computeManagedCapacity, type HostFacts } from './registration.js';
 import type { ContainerRuntime, ContainerStats, LogOptions, LogStream } from './runtime/container-runtime.js';
@@ -45,6 +47,11 @@ const ENGINE_WAIT: BackoffPolicy = { minMs: 500, maxMs: 10_000, factor: 2, jitte
 export interface BerthAgentDeps {
   /** Default: Docker at config.dockerSocket. */
   runtime?: ContainerRuntime;
+  /**
+   * Plumbs awsvpc namespaces. Default: `ip` + `nsenter` when the agent drives a real Docker
+   * engine and can (see config.awsvpcPlumbing); an injected runtime gets Docker's attachment.
+   */
+  plumber?: NamespacePlumber;
   log?: Logger;
   clock?: Clock;
 }
@@ -56,6 +63,7 @@ export class BerthAgent implements AgentTaskView {
   private readonly clock: Clock;
   private readonly runtime: ContainerRuntime;
   private readonly ownsRuntime: boolean;
+  private readonly plumber: NamespacePlumber | undefined;
   private life: LifeState = 'new';
   private readonly abort = new AbortController();
   private state: StateFile | undefined;
@@ -77,6 +85,7 @@ export class BerthAgent implements AgentTaskView {
     this.log = deps.log ?? pino({ level: config.logLevel, base: { svc: 'berth-agent' } });
     this.clock = deps.clock ?? systemClock;
     this.ownsRuntime = deps.runtime === undefined;
+    this.plumber = deps.plumber;
     this.runtime = deps.runtime ?? new DockerRuntime({ socketPath: config.dockerSocket, log: this.log });
   }
 
@@ -150,7 +159,9 @@ export class BerthAgent implements AgentTaskView {
 
     this.facts = await this.waitForEngine();
     const cidr = parseCidr(c.taskSubnetCidr);
-    const taskNetwork = { networkName: c.taskNetworkName, cidr, hostId };
+    const taskNetwork: TaskNetworkSettings = { networkName: c.taskNetworkName, cidr, hostId };
+    const plumbing = await this.choosePlumbing();
+    if (plumbing) taskNetwork.plumbing = plumbing;
     await this.prepareAwsvpc(taskNetwork);
     this.checkNotStopping();
 
@@ -232,6 +243,26 @@ export class BerthAgent implements AgentTaskView {
         });
       }
     }
+  }
+
+  /** Whether this agent plumbs awsvpc namespaces itself (see network/plumbing.ts). */
+  private async choosePlumbing(): Promise<TaskNetworkSettings['plumbing']> {
+    const mode = this.config.awsvpcPlumbing;
+    if (mode === 'docker') return undefined;
+    const filesDir = join(this.config.dataDir, 'task-net');
+    if (this.plumber) return { plumber: this.plumber, filesDir };
+    // A runtime other than Docker has no namespaces for `ip` to plumb.
+    if (!this.ownsRuntime && mode === 'auto') return undefined;
+    const why = await plumbingUnavailableReason();
+    const plumbing = { plumber: new IpCommandPlumber(), filesDir };
+    if (why === undefined) return plumbing;
+    if (mode === 'agent') {
+      // Asked for explicitly: tasks will fail with the plumber's reason rather than silently change path.
+      this.log.error({ reason: why }, 'awsvpc plumbing by the agent was asked for but is unavailable');
+      return plumbing;
+    }
+    this.log.info({ reason: why }, 'awsvpc interfaces will be attached by Docker');
+    return undefined;
   }
 
   /** The pause image and the task network; awsvpc tasks fail with the reason when these cannot be made. */

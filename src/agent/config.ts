@@ -60,6 +60,11 @@ export const agentConfigSchema = z
       .string()
       .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, 'must be a Docker network name')
       .default('berth-task-net'),
+    /**
+     * Who gives awsvpc pause containers their interface: the agent itself (fast; needs root, `ip`
+     * and `nsenter`), Docker's network attachment, or `auto` (the agent when it can).
+     */
+    awsvpcPlumbing: z.enum(['auto', 'agent', 'docker']).default('auto'),
     /** Docker engine socket. */
     dockerSocket: z.string().min(1).default('/var/run/docker.sock'),
     /** Task metadata endpoint address (ECS: 169.254.170.2:80); the metadata server falls back when it cannot bind it. */
@@ -113,6 +118,7 @@ const envNames: Record<keyof ParsedConfig, string> = {
   managedCapacity: 'BERTH_AGENT_MANAGED_CAPACITY',
   taskSubnetCidr: 'BERTH_AGENT_TASK_SUBNET',
   taskNetworkName: 'BERTH_AGENT_TASK_NETWORK',
+  awsvpcPlumbing: 'BERTH_AGENT_AWSVPC_PLUMBING',
   dockerSocket: 'BERTH_AGENT_DOCKER_SOCKET',
   metadataListen: 'BERTH_AGENT_METADATA_LISTEN',
   imagePullPolicy: 'BERTH_AGENT_IMAGE_PULL_POLICY',

@@ -57,6 +57,8 @@ export interface SpecInput {
   dockerNames: Record<string, string>;
   /** awsvpc: the pause container to join. */
   pauseContainer?: string;
+  /** awsvpc with an agent-plumbed namespace: the task's resolv.conf and hosts (Docker writes none). */
+  dnsFiles?: { resolvConf: string; hosts: string };
   volumes: Record<string, VolumeSource>;
   /** Base of the task metadata endpoint, e.g. http://169.254.170.2. */
   metadataBaseUrl: string;
@@ -189,6 +191,17 @@ function mounts(def: ContainerDefinition, volumes: Record<string, VolumeSource>)
   return out;
 }
 
+/** The task's DNS files, unless the definition mounts something of its own at those paths. */
+function withDnsFiles(own: Mount[], files: SpecInput['dnsFiles']): Mount[] {
+  if (!files) return own;
+  const taken = new Set(own.map((m) => m.target));
+  const add: Mount[] = [
+    { type: 'bind', source: files.resolvConf, target: '/etc/resolv.conf' },
+    { type: 'bind', source: files.hosts, target: '/etc/hosts' },
+  ];
+  return [...add.filter((m) => !taken.has(m.target)), ...own];
+}
+
 function networkModeSpec(
   task: AgentTask,
   pause: string | undefined,
@@ -298,7 +311,7 @@ export function buildContainerSpec(input: SpecInput): BuiltSpec {
           })),
         }
       : {}),
-    mounts: mounts(def, input.volumes),
+    mounts: withDnsFiles(mounts(def, input.volumes), input.dnsFiles),
     ...(def.volumesFrom?.length
       ? {
           volumesFrom: def.volumesFrom.map((v) => ({

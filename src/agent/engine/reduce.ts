@@ -389,6 +389,7 @@ export function reduce(state: TaskState, e: RunnerEvent, ctx: ReduceContext): vo
       if (state.network.status === 'NONE') state.network.status = 'READY';
       state.network.pauseDockerId = e.pauseDockerId;
       if (e.macAddress) state.network.macAddress = e.macAddress;
+      if (e.dnsFilesDir) state.network.dnsFilesDir = e.dnsFilesDir;
       return;
     case 'network-released':
       if (!state.network) return;

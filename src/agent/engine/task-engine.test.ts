@@ -2,7 +2,7 @@
 // control plane would receive them, and re-adoption after a simulated kill -9.
 import { afterEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -11,6 +11,7 @@ import { systemClock } from '../../domain/clock.js';
 import type { ContainerDefinition } from '../../generated/ecs/types.js';
 import { parseCidr } from '../network/ipam.js';
 import { PAUSE_IMAGE } from '../network/pause-image.js';
+import { macAddressFor, type AttachRequest, type NamespacePlumber } from '../network/plumbing.js';
 import type { ContainerSpec } from '../runtime/container-runtime.js';
 import { FakeRuntime } from '../runtime/fake-runtime.js';
 import { StateFile } from '../state/state-file.js';
@@ -52,7 +53,13 @@ interface Harness {
 }
 
 async function harness(
-  o: { rt?: FakeRuntime; dir?: string; cleanupWaitMs?: number; autoAck?: boolean } = {},
+  o: {
+    rt?: FakeRuntime;
+    dir?: string;
+    cleanupWaitMs?: number;
+    autoAck?: boolean;
+    plumber?: NamespacePlumber;
+  } = {},
 ): Promise<Harness> {
   const rt = o.rt ?? new FakeRuntime();
   const dir = o.dir ?? mkdtempSync(join(tmpdir(), 'berth-engine-'));
@@ -89,7 +96,12 @@ async function harness(
       cleanupWaitMs: o.cleanupWaitMs ?? 60_000,
       containerStartTimeoutMs: 10_000,
       retryPolicy: { minMs: 10, maxMs: 50, factor: 2, jitter: 0 },
-      taskNetwork: { networkName: 'berth-task-net', cidr: parseCidr('198.19.0.0/28'), hostId: 'host-1' },
+      taskNetwork: {
+        networkName: 'berth-task-net',
+        cidr: parseCidr('198.19.0.0/28'),
+        hostId: 'host-1',
+        ...(o.plumber ? { plumbing: { plumber: o.plumber, filesDir: join(dir, 'task-net') } } : {}),
+      },
     },
     region: 'us-east-1',
     availabilityZone: 'us-east-1a',
@@ -304,6 +316,79 @@ describe('TaskEngine with the fake runtime', () => {
       s.network?.status !== 'RELEASED' && s.network?.ip ? [s.network.ip] : [],
     );
     assert.deepEqual(held, [rb.eni!.privateIPv4Address]);
+  });
+
+  it('awsvpc plumbed by the agent: an isolated pause namespace, eth0 attached, DNS files mounted', async () => {
+    const attached: AttachRequest[] = [];
+    const plumber: NamespacePlumber = {
+      attach: (req) => {
+        attached.push(req);
+        return Promise.resolve({ macAddress: macAddressFor(req.ip) });
+      },
+    };
+    const h = await harness({ plumber });
+    h.rt.addImage('img/app:1');
+    const t = task(
+      [c('app', { dnsServers: ['10.9.9.9'], extraHosts: [{ hostname: 'db', ipAddress: '10.1.1.1' }] })],
+      {
+        taskArn: 'arn:aws:ecs:us-east-1:123456789012:task/prod/cccc',
+        taskDefinition: { networkMode: 'awsvpc' },
+        awsvpcConfiguration: { subnets: ['subnet-7'] },
+      },
+    );
+    h.engine.onTasks({ type: 'tasks', full: true, tasks: [t] });
+    const r = await h.until('RUNNING', (x) => x.status === 'RUNNING');
+    const ip = r.eni!.privateIPv4Address;
+
+    const pause = created(h.rt).find((s) => s.labels?.['org.berth.pause'] === 'true')!;
+    assert.equal(pause.networkMode, 'isolated');
+    assert.equal(pause.hostname, `ip-${ip.replace(/\./g, '-')}.ec2.internal`);
+    assert.equal(pause.dnsServers, undefined, 'Docker writes no DNS files for an isolated namespace');
+    const pauseState = await h.rt.inspectContainer(pause.name);
+    assert.equal(attached.length, 1);
+    assert.deepEqual(attached[0], {
+      pid: pauseState.pid,
+      bridge: `br-${(await h.rt.inspectNetwork('berth-task-net'))!.id.slice(0, 12)}`,
+      ip,
+      prefixLength: 28,
+      gateway: '198.19.0.1',
+    });
+    assert.equal(r.eni?.macAddress, macAddressFor(ip));
+
+    const app = created(h.rt).find((s) => s.labels?.[LABEL_CONTAINER_NAME] === 'app')!;
+    const binds = Object.fromEntries(
+      (app.mounts ?? []).map((m) => [m.target, 'source' in m ? m.source : '']),
+    );
+    const resolv = binds['/etc/resolv.conf']!;
+    const hosts = binds['/etc/hosts']!;
+    assert.equal(readFileSync(resolv, 'utf8'), 'nameserver 10.9.9.9\n');
+    assert.match(readFileSync(hosts, 'utf8'), new RegExp(`^${ip.replace(/\./g, '\\.')}\\tip-`, 'm'));
+    assert.match(readFileSync(hosts, 'utf8'), /^10\.1\.1\.1\tdb$/m);
+
+    h.engine.onTasks({
+      type: 'tasks',
+      full: true,
+      tasks: [{ ...t, version: 2, desiredStatus: 'STOPPED', stopCode: 'UserInitiated' }],
+    });
+    await h.until('STOPPED', (x) => x.status === 'STOPPED');
+    await waitFor('DNS files removed with the network', () => !existsSync(resolv));
+  });
+
+  it('awsvpc plumbing that fails stops the task with the reason and leaves no pause container', async () => {
+    const plumber: NamespacePlumber = {
+      attach: () => Promise.reject(new Error('ip link add bv0: Operation not permitted')),
+    };
+    const h = await harness({ plumber });
+    h.rt.addImage('img/app:1');
+    const t = task([c('app')], {
+      taskDefinition: { networkMode: 'awsvpc' },
+      awsvpcConfiguration: { subnets: ['subnet-7'] },
+    });
+    h.engine.onTasks({ type: 'tasks', full: true, tasks: [t] });
+    const r = await h.until('STOPPED', (x) => x.status === 'STOPPED', 15_000);
+    assert.match(r.reason ?? '', /Operation not permitted/);
+    const pauses = await h.rt.listContainers({ labels: { 'org.berth.pause': 'true' } });
+    assert.equal(pauses.length, 0);
   });
 
   it('a task the control plane no longer lists is stopped', async () => {

@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import type { AgentTask, ReportMessage, TasksMessage } from '../../domain/agent-protocol.js';
 import type { Clock } from '../../domain/clock.js';
 import { allocateAddress } from '../network/ipam.js';
-import { ensureTaskNetwork } from '../network/task-network.js';
+import { bridgeNameOf, ensureTaskNetwork } from '../network/task-network.js';
 import type {
   ContainerRuntime,
   ContainerStats,
@@ -65,7 +65,7 @@ export class TaskEngine implements AgentTaskView, RunnerOwner {
   private sendScheduled = false;
   private events: EventStream | undefined;
   private eventsDone: Promise<void> | undefined;
-  private networkReady: Promise<void> | undefined;
+  private networkReady: Promise<{ bridge: string }> | undefined;
   private stateName: State = 'new';
 
   constructor(private readonly opts: TaskEngineOptions) {
@@ -225,11 +225,11 @@ export class TaskEngine implements AgentTaskView, RunnerOwner {
     return this.opts.metadataBaseUrl();
   }
 
-  ensureTaskNetwork(): Promise<void> {
+  ensureTaskNetwork(): Promise<{ bridge: string }> {
     const tn = this.settings.taskNetwork;
     if (!tn) return Promise.reject(new Error('no task network configured'));
     this.networkReady ??= ensureTaskNetwork(this.runtime, tn).then(
-      () => undefined,
+      (n) => ({ bridge: bridgeNameOf(n) }),
       (err: unknown) => {
         this.networkReady = undefined;
         throw err;

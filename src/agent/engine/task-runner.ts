@@ -13,6 +13,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../../domain/clock.js';
 import type { BackoffPolicy } from '../backoff.js';
 import { gatewayOf, type Cidr } from '../network/ipam.js';
+import { dnsFilesIn } from '../network/dns-files.js';
 import { removePause, startPause, type TaskNetworkSettings } from '../network/task-network.js';
 import type { ContainerRuntime, PullPolicy } from '../runtime/container-runtime.js';
 import {
@@ -48,8 +49,8 @@ export interface RunnerOwner {
   readonly settings: RunnerSettings;
   /** Base URL of the task metadata endpoint as containers see it. */
   metadataBaseUrl(): string;
-  /** The task network exists (created when missing). */
-  ensureTaskNetwork(): Promise<void>;
+  /** The task network exists (created when missing); its Linux bridge. */
+  ensureTaskNetwork(): Promise<{ bridge: string }>;
   /** A free awsvpc address for the task, or undefined when the subnet is full. */
   allocateAddress(taskArn: string): string | undefined;
   /** Writes the state now (before an action whose effect must not be forgotten). */
@@ -274,7 +275,7 @@ export class TaskRunner {
         kind: 'invalid',
         retriable: false,
       });
-    await this.owner.ensureTaskNetwork();
+    const { bridge } = await this.owner.ensureTaskNetwork();
     if (n.ip === undefined) {
       const ip = this.owner.allocateAddress(this.taskArn);
       if (ip === undefined) {
@@ -297,12 +298,13 @@ export class TaskRunner {
       );
       this.owner.flushState();
     }
-    const r = await startPause(this.runtime, this.state.task, n.pauseName, n.ip!, tn);
+    const r = await startPause(this.runtime, this.state.task, n.pauseName, n.ip!, { ...tn, bridge });
     return [
       {
         type: 'network-ready',
         pauseDockerId: r.dockerId,
         ...(r.macAddress ? { macAddress: r.macAddress } : {}),
+        ...(r.dnsFilesDir ? { dnsFilesDir: r.dnsFilesDir } : {}),
       },
     ];
   }
@@ -337,6 +339,7 @@ export class TaskRunner {
       metadataId: c.metadataId,
       dockerNames,
       ...(this.state.network?.pauseDockerId ? { pauseContainer: this.state.network.pauseDockerId } : {}),
+      ...(this.state.network?.dnsFilesDir ? { dnsFiles: dnsFilesIn(this.state.network.dnsFilesDir) } : {}),
       volumes: planVolumes(this.state.task).sources,
       metadataBaseUrl: this.owner.metadataBaseUrl(),
       hostId: this.owner.settings.hostId,
@@ -385,7 +388,7 @@ export class TaskRunner {
 
   private async teardownNetwork(): Promise<RunnerEvent[]> {
     const n = this.state.network;
-    if (n) await removePause(this.runtime, n.pauseDockerId ?? n.pauseName);
+    if (n) await removePause(this.runtime, n.pauseDockerId ?? n.pauseName, n.dnsFilesDir);
     return [{ type: 'network-released' }];
   }
 
@@ -395,7 +398,7 @@ export class TaskRunner {
       await this.runtime.removeContainer(c.dockerId ?? c.dockerName, { force: true, removeVolumes: true });
     }
     const n = this.state.network;
-    if (n) await this.runtime.removeContainer(n.pauseDockerId ?? n.pauseName, { force: true });
+    if (n) await removePause(this.runtime, n.pauseDockerId ?? n.pauseName, n.dnsFilesDir);
     for (const v of Object.values(this.state.volumes.owned)) await this.runtime.removeVolume(v);
     return [{ type: 'cleaned' }];
   }

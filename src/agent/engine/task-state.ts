@@ -98,6 +98,8 @@ export interface TaskNetwork {
   subnetCidr?: string;
   macAddress?: string;
   pauseDockerId?: string;
+  /** Set when the agent plumbed the namespace: where the task's resolv.conf and hosts are. */
+  dnsFilesDir?: string;
 }
 
 export interface TaskVolumes {

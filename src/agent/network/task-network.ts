@@ -1,19 +1,32 @@
 // awsvpc on one host: a Docker bridge network for task "ENIs" (subnet = the host's task subnet,
 // gateway = its first address, which the host itself holds, so the host reaches every task at
-// its own address), and per task a pause container on that network with the task's address.
+// its own address), and per task a pause container with the task's address on that bridge.
 // The task's containers join the pause container's namespace: two tasks can both listen on 80.
+//
+// Two ways to give the pause container its address: the agent plumbs a namespace Docker left
+// alone (plumbing.ts; the default when the agent runs as root), or Docker attaches the container
+// to the network with a fixed address (slower: see plumbing.ts). The task looks the same either way.
 import type { AgentTask } from '../../domain/agent-protocol.js';
 import type { ContainerRuntime, ContainerSpec, NetworkInfo } from '../runtime/container-runtime.js';
 import { CannotCreateContainerError, CannotCreateNetworkError } from '../runtime/errors.js';
 import { LABEL_CLUSTER, LABEL_HOST_ID, LABEL_PAUSE, LABEL_TASK_ARN } from '../engine/labels.js';
 import { clusterNameOf, containerDefinitions } from '../engine/task-state.js';
-import { gatewayOf, type Cidr } from './ipam.js';
+import { removeTaskDnsFiles, taskDnsFilePaths, writeTaskDnsFiles } from './dns-files.js';
+import { gatewayOf, privateDnsName, type Cidr } from './ipam.js';
 import { PAUSE_ENTRYPOINT, PAUSE_IMAGE } from './pause-image.js';
+import type { NamespacePlumber } from './plumbing.js';
 
 export interface TaskNetworkSettings {
   networkName: string;
   cidr: Cidr;
   hostId: string;
+  /** Set when the agent plumbs pause namespaces itself; `filesDir` holds each task's resolv.conf and hosts. */
+  plumbing?: { plumber: NamespacePlumber; filesDir: string };
+}
+
+/** The Linux bridge behind a Docker bridge network (Docker's naming unless the network names it). */
+export function bridgeNameOf(n: NetworkInfo): string {
+  return n.options?.['com.docker.network.bridge.name'] ?? `br-${n.id.slice(0, 12)}`;
 }
 
 export class TaskNetworkMismatchError extends Error {
@@ -60,13 +73,30 @@ export async function ensureTaskNetwork(
   return check(made);
 }
 
-/** The pause container: the task's address, plus the DNS settings of its containers (Docker keeps them per namespace). */
-export function pauseSpec(task: AgentTask, name: string, ip: string, s: TaskNetworkSettings): ContainerSpec {
+/** The DNS settings of a task's containers, merged: they share one namespace and one resolv.conf. */
+function taskDns(task: AgentTask): {
+  dnsServers: string[];
+  dnsSearchDomains: string[];
+  extraHosts: { hostname: string; ipAddress: string }[];
+} {
   const defs = containerDefinitions(task);
   const unique = (xs: string[]): string[] => [...new Set(xs)];
-  const dnsServers = unique(defs.flatMap((d) => d.dnsServers ?? []));
-  const dnsSearch = unique(defs.flatMap((d) => d.dnsSearchDomains ?? []));
-  const extraHosts = defs.flatMap((d) => d.extraHosts ?? []);
+  return {
+    dnsServers: unique(defs.flatMap((d) => d.dnsServers ?? [])),
+    dnsSearchDomains: unique(defs.flatMap((d) => d.dnsSearchDomains ?? [])),
+    extraHosts: defs
+      .flatMap((d) => d.extraHosts ?? [])
+      .map((h) => ({ hostname: h.hostname, ipAddress: h.ipAddress })),
+  };
+}
+
+/**
+ * The pause container: the task's address (Docker-attached) or a namespace of its own to plumb,
+ * its hostname (the ENI's private DNS name, as on Fargate), and, when Docker networks it, the DNS
+ * settings of the task's containers (Docker keeps them per namespace).
+ */
+export function pauseSpec(task: AgentTask, name: string, ip: string, s: TaskNetworkSettings): ContainerSpec {
+  const dns = taskDns(task);
   return {
     name,
     image: PAUSE_IMAGE,
@@ -77,16 +107,26 @@ export function pauseSpec(task: AgentTask, name: string, ip: string, s: TaskNetw
       [LABEL_HOST_ID]: s.hostId,
       [LABEL_PAUSE]: 'true',
     },
-    networkMode: { network: s.networkName, ipv4Address: ip },
-    ...(dnsServers.length > 0 ? { dnsServers } : {}),
-    ...(dnsSearch.length > 0 ? { dnsSearchDomains: dnsSearch } : {}),
-    ...(extraHosts.length > 0
-      ? { extraHosts: extraHosts.map((h) => ({ hostname: h.hostname, ipAddress: h.ipAddress })) }
-      : {}),
+    hostname: privateDnsName(ip, task.region),
+    ...(s.plumbing
+      ? { networkMode: 'isolated' as const }
+      : {
+          networkMode: { network: s.networkName, ipv4Address: ip },
+          ...(dns.dnsServers.length > 0 ? { dnsServers: dns.dnsServers } : {}),
+          ...(dns.dnsSearchDomains.length > 0 ? { dnsSearchDomains: dns.dnsSearchDomains } : {}),
+          ...(dns.extraHosts.length > 0 ? { extraHosts: dns.extraHosts } : {}),
+        }),
     ...(task.taskDefinition.ipcMode === 'task' ? { ipcMode: 'shareable' } : {}),
     stopTimeoutSeconds: 2,
     logConfig: { driver: 'none' },
   };
+}
+
+export interface PauseStarted {
+  dockerId: string;
+  macAddress?: string;
+  /** Plumbed namespaces: the directory of the resolv.conf and hosts to mount in the task's containers. */
+  dnsFilesDir?: string;
 }
 
 /**
@@ -98,8 +138,8 @@ export async function startPause(
   task: AgentTask,
   name: string,
   ip: string,
-  s: TaskNetworkSettings,
-): Promise<{ dockerId: string; macAddress?: string }> {
+  s: TaskNetworkSettings & { bridge: string },
+): Promise<PauseStarted> {
   const spec = pauseSpec(task, name, ip, s);
   let id: string;
   try {
@@ -112,15 +152,56 @@ export async function startPause(
   try {
     await runtime.startContainer(id);
     const st = await runtime.inspectContainer(id);
+    if (s.plumbing) {
+      if (st.pid === undefined)
+        throw new CannotCreateNetworkError(`the pause container of ${task.taskArn} has no process`);
+      const files = taskDnsFilePaths(s.plumbing.filesDir, taskIdOf(task.taskArn));
+      const dns = taskDns(task);
+      await writeTaskDnsFiles(
+        files,
+        { dnsServers: dns.dnsServers, dnsSearchDomains: dns.dnsSearchDomains },
+        { ip, hostname: privateDnsName(ip, task.region), extraHosts: dns.extraHosts },
+      );
+      const { macAddress } = await s.plumbing.plumber
+        .attach({
+          pid: st.pid,
+          bridge: s.bridge,
+          ip,
+          prefixLength: s.cidr.prefix,
+          gateway: gatewayOf(s.cidr),
+        })
+        .catch((e: unknown) => {
+          throw new CannotCreateNetworkError((e as Error).message, { cause: e });
+        });
+      return { dockerId: id, macAddress, dnsFilesDir: files.dir };
+    }
     const net = st.networks.find((n) => n.name === s.networkName);
     return { dockerId: id, ...(net?.macAddress ? { macAddress: net.macAddress } : {}) };
   } catch (e) {
     await runtime.removeContainer(id, { force: true }).catch(() => undefined);
+    if (s.plumbing)
+      await removeTaskDnsFiles(taskDnsFilePaths(s.plumbing.filesDir, taskIdOf(task.taskArn)).dir).catch(
+        () => undefined,
+      );
     throw e;
   }
 }
 
-/** Stops and removes the pause container (idempotent); its address is free for Docker afterwards. */
-export async function removePause(runtime: ContainerRuntime, idOrName: string): Promise<void> {
+/**
+ * Stops and removes the pause container (idempotent): its namespace goes, and a plumbed
+ * interface with it. The task's resolv.conf and hosts go too.
+ */
+export async function removePause(
+  runtime: ContainerRuntime,
+  idOrName: string,
+  dnsFilesDir?: string,
+): Promise<void> {
   await runtime.removeContainer(idOrName, { force: true });
+  if (dnsFilesDir !== undefined) await removeTaskDnsFiles(dnsFilesDir);
+}
+
+/** The last part of a task ARN: a directory name that cannot escape its parent. */
+function taskIdOf(taskArn: string): string {
+  const id = taskArn.slice(taskArn.lastIndexOf('/') + 1);
+  return /^[A-Za-z0-9_-]+$/.test(id) ? id : Buffer.from(taskArn).toString('hex').slice(0, 64);
 }

@@ -92,6 +92,11 @@ export type NetworkMode =
   | 'bridge'
   | 'host'
   | 'none'
+  /**
+   * A namespace of its own that the engine does not network at all (Docker's NetworkDisabled):
+   * only loopback, no resolv.conf or hosts from the engine. The agent plumbs it (awsvpc).
+   */
+  | 'isolated'
   /** Share another container's network namespace (the awsvpc "pause" container pattern). */
   | { container: string }
   /** A user-defined network, optionally with a fixed address on it. */
@@ -428,6 +433,8 @@ export interface NetworkInfo {
   id: string;
   name: string;
   driver: string;
+  /** Driver options, e.g. `com.docker.network.bridge.name`. */
+  options?: Record<string, string>;
   subnets: { subnet: string; gateway?: string }[];
   internal: boolean;
   labels: Record<string, string>;

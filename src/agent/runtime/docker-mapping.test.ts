@@ -150,6 +150,13 @@ test('network modes: host/none publish no ports, a user network carries its fixe
 
   const peer = toDockerCreateBody({ name: 'x', image: 'i', networkMode: { container: 'abc' } });
   assert.equal(peer.HostConfig!.NetworkMode, 'container:abc');
+  assert.equal(peer.NetworkDisabled, undefined);
+
+  // 'isolated': no engine sandbox at all (NetworkDisabled), not Docker's 'none' sandbox.
+  const isolated = toDockerCreateBody({ name: 'x', image: 'i', networkMode: 'isolated' });
+  assert.equal(isolated.HostConfig!.NetworkMode, 'none');
+  assert.equal(isolated.NetworkDisabled, true);
+  assert.equal(toDockerCreateBody({ name: 'x', image: 'i', networkMode: 'none' }).NetworkDisabled, undefined);
 
   const user = toDockerCreateBody({
     name: 'x',

@@ -65,6 +65,7 @@ export function toDockerHealthcheck(h: HealthCheckSpec): Dockerode.HealthConfig 
 
 function dockerNetworkMode(spec: ContainerSpec): string {
   const m = spec.networkMode ?? 'bridge';
+  if (m === 'isolated') return 'none';
   if (typeof m === 'string') return m;
   if ('container' in m) return `container:${m.container}`;
   return m.network;
@@ -176,6 +177,8 @@ export function toDockerCreateBody(spec: ContainerSpec): Dockerode.ContainerCrea
     User: spec.user,
     Labels: spec.labels ?? {},
     Hostname: spec.hostname,
+    // Without it Docker would still make a sandbox (netns + its IPv6 set-up) for 'none'.
+    NetworkDisabled: spec.networkMode === 'isolated' ? true : undefined,
     ExposedPorts: exposed,
     StopTimeout: spec.stopTimeoutSeconds,
     Healthcheck: spec.healthCheck ? toDockerHealthcheck(spec.healthCheck) : undefined,
@@ -455,6 +458,7 @@ export interface DockerNetworkJson {
   Driver?: string;
   Internal?: boolean;
   Labels?: Record<string, string> | null;
+  Options?: Record<string, string> | null;
   IPAM?: { Config?: { Subnet?: string; Gateway?: string }[] | null } | null;
   Containers?: Record<string, { Name?: string; IPv4Address?: string; MacAddress?: string }> | null;
 }
@@ -466,6 +470,7 @@ export function fromDockerNetwork(j: DockerNetworkJson): NetworkInfo {
     driver: j.Driver ?? '',
     internal: j.Internal ?? false,
     labels: { ...(j.Labels ?? {}) },
+    ...(j.Options && Object.keys(j.Options).length > 0 ? { options: { ...j.Options } } : {}),
     subnets: (j.IPAM?.Config ?? [])
       .filter((c) => c.Subnet)
       .map((c) => ({ subnet: c.Subnet as string, ...(c.Gateway ? { gateway: c.Gateway } : {}) })),

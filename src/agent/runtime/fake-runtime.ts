@@ -855,6 +855,11 @@ export class FakeRuntime implements ContainerRuntime {
       c.networks = [{ name: mode, networkId: this.networks.get(mode)!.id }];
       return;
     }
+    // Docker reports a NetworkDisabled container on no network at all.
+    if (mode === 'isolated') {
+      c.networks = [];
+      return;
+    }
     if (typeof mode === 'object' && 'container' in mode) {
       const peer = this.find(mode.container);
       if (!peer || peer.status !== 'running') {

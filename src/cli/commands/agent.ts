@@ -39,6 +39,10 @@ export function registerAgentCommand(program: Command): void {
       'Docker network of awsvpc tasks (BERTH_AGENT_TASK_NETWORK, default berth-task-net)',
     )
     .option(
+      '--awsvpc-plumbing <who>',
+      'auto | agent | docker: who attaches awsvpc interfaces (BERTH_AGENT_AWSVPC_PLUMBING, default auto)',
+    )
+    .option(
       '--availability-zone <az>',
       'ecs.availability-zone (BERTH_AGENT_AVAILABILITY_ZONE, default <region>a)',
     )
@@ -78,6 +82,7 @@ export function registerAgentCommand(program: Command): void {
         managedCapacity: o.managedCapacity === true ? true : undefined,
         taskSubnetCidr: o.taskSubnet,
         taskNetworkName: o.taskNetwork,
+        awsvpcPlumbing: o.awsvpcPlumbing,
         availabilityZone: o.availabilityZone,
         instanceType: o.instanceType,
         attributes: attributesOf(o.attribute as string[] | undefined),

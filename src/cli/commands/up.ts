@@ -38,6 +38,10 @@ export function registerUpCommand(program: Command): void {
       '--task-network <name>',
       'Docker network of awsvpc tasks (BERTH_AGENT_TASK_NETWORK, default berth-task-net)',
     )
+    .option(
+      '--awsvpc-plumbing <who>',
+      'auto | agent | docker: who attaches awsvpc interfaces (BERTH_AGENT_AWSVPC_PLUMBING, default auto)',
+    )
     .option('--availability-zone <az>', 'availability zone of this host (default <region>a)')
     .option(
       '--docker-socket <path>',
@@ -67,6 +71,7 @@ export function registerUpCommand(program: Command): void {
         managedCapacity: true,
         taskSubnetCidr: o.taskSubnet,
         taskNetworkName: o.taskNetwork,
+        awsvpcPlumbing: o.awsvpcPlumbing,
         availabilityZone: o.availabilityZone,
         dockerSocket: o.dockerSocket,
         metadataListen: o.metadataListen,

@@ -1,0 +1,91 @@
+// /etc/resolv.conf and /etc/hosts for the containers of a task whose namespace the agent plumbs
+// (Docker writes these only for namespaces it networks itself). They follow what Docker writes
+// for a container on a bridge network without its embedded DNS server: the host's resolvers
+// minus loopback ones (unreachable from the task's namespace), Google's public resolvers when
+// none is left, the task definition's dnsServers / dnsSearchDomains in place of the host's, and
+// the task's own name, localhost and extraHosts in hosts.
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/** What Docker falls back on when the host only has loopback resolvers. */
+export const FALLBACK_NAMESERVERS = ['8.8.8.8', '8.8.4.4'];
+
+export interface ResolvInput {
+  /** The host's /etc/resolv.conf, as text ('' when unreadable). */
+  hostResolvConf: string;
+  dnsServers?: string[];
+  dnsSearchDomains?: string[];
+}
+
+function isLoopback(address: string): boolean {
+  return address.startsWith('127.') || address === '::1';
+}
+
+export function resolvConf(input: ResolvInput): string {
+  const nameservers: string[] = [];
+  const search: string[] = [];
+  const options: string[] = [];
+  for (const raw of input.hostResolvConf.split('\n')) {
+    const [key, ...rest] = raw
+      .replace(/[#;].*$/, '')
+      .trim()
+      .split(/\s+/);
+    if (key === 'nameserver' && rest[0] && !isLoopback(rest[0])) nameservers.push(rest[0]);
+    else if (key === 'search' || key === 'domain') search.splice(0, search.length, ...rest);
+    else if (key === 'options') options.push(...rest);
+  }
+  const servers = input.dnsServers?.length ? input.dnsServers : nameservers;
+  const domains = input.dnsSearchDomains?.length ? input.dnsSearchDomains : search;
+  const lines = (servers.length > 0 ? servers : FALLBACK_NAMESERVERS).map((s) => `nameserver ${s}`);
+  if (domains.length > 0) lines.push(`search ${domains.join(' ')}`);
+  if (options.length > 0) lines.push(`options ${options.join(' ')}`);
+  return lines.join('\n') + '\n';
+}
+
+export interface HostsInput {
+  ip: string;
+  hostname: string;
+  extraHosts?: { hostname: string; ipAddress: string }[];
+}
+
+export function hostsFile(input: HostsInput): string {
+  const lines = [
+    '127.0.0.1\tlocalhost',
+    '::1\tlocalhost ip6-localhost ip6-loopback',
+    `${input.ip}\t${input.hostname}`,
+    ...(input.extraHosts ?? []).map((h) => `${h.ipAddress}\t${h.hostname}`),
+  ];
+  return lines.join('\n') + '\n';
+}
+
+export interface TaskDnsFiles {
+  dir: string;
+  resolvConf: string;
+  hosts: string;
+}
+
+/** The files' paths for a task (one directory per task under the agent's data directory). */
+export function taskDnsFilePaths(baseDir: string, taskId: string): TaskDnsFiles {
+  const dir = join(baseDir, taskId);
+  return { dir, ...dnsFilesIn(dir) };
+}
+
+/** The files inside a task's directory. */
+export function dnsFilesIn(dir: string): { resolvConf: string; hosts: string } {
+  return { resolvConf: join(dir, 'resolv.conf'), hosts: join(dir, 'hosts') };
+}
+
+export async function writeTaskDnsFiles(
+  paths: TaskDnsFiles,
+  resolv: Omit<ResolvInput, 'hostResolvConf'>,
+  hosts: HostsInput,
+): Promise<void> {
+  const hostResolvConf = await readFile('/etc/resolv.conf', 'utf8').catch(() => '');
+  await mkdir(paths.dir, { recursive: true });
+  await writeFile(paths.resolvConf, resolvConf({ ...resolv, hostResolvConf }));
+  await writeFile(paths.hosts, hostsFile(hosts));
+}
+
+export async function removeTaskDnsFiles(dir: string): Promise<void> {
+  await rm(dir, { recursive: true, force: true });
+}
