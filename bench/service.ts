@@ -71,6 +71,8 @@ const { values: args } = parseArgs({
     only: { type: 'string' },
     'swarm-restart-delay': { type: 'string', default: '0s' },
     'swarm-update-monitor': { type: 'string', default: '5s' },
+    /** Berth's task networking: awsvpc (a namespace and an address per task) or bridge (Docker's). */
+    'berth-network': { type: 'string', default: 'awsvpc' },
   },
 });
 const TASKS = Math.max(1, Number(args.tasks));
@@ -82,6 +84,10 @@ const RESTART_DELAY = args['swarm-restart-delay'];
 const UPDATE_MONITOR = args['swarm-update-monitor'];
 if (args.only !== undefined && args.only !== 'berth' && args.only !== 'swarm')
   throw new Error(`--only must be berth or swarm, not ${args.only}`);
+const berthNetworkArg = args['berth-network'];
+if (berthNetworkArg !== 'awsvpc' && berthNetworkArg !== 'bridge')
+  throw new Error(`--berth-network must be awsvpc or bridge, not ${berthNetworkArg}`);
+const BERTH_NETWORK: 'awsvpc' | 'bridge' = berthNetworkArg;
 const DO_BERTH = args.only !== 'swarm';
 const DO_SWARM = args.only !== 'berth';
 const deadline = makeDeadline('bench:service', Number(args['max-seconds']), { interruptible: true });
@@ -160,7 +166,7 @@ async function registerDefinition(b: BerthSide, x: string): Promise<string> {
   const r = await b.ecs.send(
     new RegisterTaskDefinitionCommand({
       family: FAMILY,
-      networkMode: 'bridge',
+      networkMode: BERTH_NETWORK,
       requiresCompatibilities: ['EC2'],
       containerDefinitions: [
         {
@@ -265,6 +271,9 @@ function createService(b: BerthSide, name: string, definition: string, count: nu
       taskDefinition: definition,
       desiredCount: count,
       launchType: 'EC2',
+      ...(BERTH_NETWORK === 'awsvpc'
+        ? { networkConfiguration: { awsvpcConfiguration: { subnets: ['subnet-bench'] } } }
+        : {}),
       deploymentConfiguration: { maximumPercent: 200, minimumHealthyPercent: 100 },
     }),
   );
@@ -814,7 +823,7 @@ async function machineNote(load: string): Promise<string> {
   return [
     `bench:service, one run each, on this machine: ${cpu.length} cores (${cpu[0]?.model.trim() ?? 'unknown cpu'}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB, load average ${load} at the start (an idle machine is near 0)`,
     `both against the same Docker engine ${v.Version ?? '?'} (API ${v.ApiVersion ?? '?'}): Berth's agent runs its tasks there, Swarm is its built-in orchestrator`,
-    `workload: ${busyboxImage} \`sleep 3600\` with an init process, ${MEMORY_MIB} MiB memory limit, bridge network, image local`,
+    `workload: ${busyboxImage} \`sleep 3600\` with an init process, ${MEMORY_MIB} MiB memory limit, image local; network: Berth ${BERTH_NETWORK === 'awsvpc' ? "awsvpc (a namespace and an address per task on the agent's task bridge)" : "bridge (Docker's default bridge)"}, Swarm its default (a namespace per task on Docker's bridge)`,
     `swarm: image by local id (no registry), --restart-delay ${RESTART_DELAY} (stock 5s; Berth: none), --update-monitor ${UPDATE_MONITOR} (stock 5s; Berth's task stability window: 5 s)`,
     `polling every ${POLL_MS} ms (converge, update) and ${KILL_POLL_MS} ms (kills) on both sides`,
   ].join('\n');
