@@ -15,7 +15,8 @@
 //     [--swarm-restart-delay 0s] [--swarm-update-monitor 5s]
 //
 // Workload on both sides: the locally built busybox image running `sleep 3600` behind an init
-// process (so SIGTERM stops it at once), a 32 MiB memory limit, the default bridge network.
+// process (so SIGTERM stops it at once), a 32 MiB memory limit; Berth on awsvpc (--berth-network),
+// Swarm on its default network (both: a namespace per task on a Docker bridge).
 // Berth's side is a fresh `berth up` driven through the ECS API as a user would (ServicesStable is
 // checked with the SDK waiter's own acceptors, polled every --poll-ms instead of the waiter's 15 s
 // minimum delay). Swarm's side is driven with the `docker service` CLI for changes and the Docker
