@@ -3,6 +3,8 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { DEFAULT_RETENTION_INTERVAL_MS } from '../controllers/retention-controller.js';
+import { DEFAULT_STOPPED_TASK_RETENTION_MS } from '../domain/task/retention.js';
 
 export const DEFAULT_PORT = 7345;
 
@@ -36,6 +38,23 @@ export const serverConfigSchema = z.object({
    * is also fdatasync'ed (group commit, off the event loop); FULL: fsync inside each commit.
    */
   sqliteSynchronous: z.enum(['NORMAL', 'GROUP', 'FULL']).default('NORMAL'),
+  /**
+   * A STOPPED task is deleted (DescribeTasks: MISSING) once it has been stopped this long, unless
+   * its service still counts it. 1 s to 30 days.
+   */
+  stoppedTaskRetentionMs: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .max(30 * 24 * 3_600_000)
+    .default(DEFAULT_STOPPED_TASK_RETENTION_MS),
+  /** How often expired stopped tasks and clientToken records are looked for. 100 ms to 1 day. */
+  retentionIntervalMs: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .max(24 * 3_600_000)
+    .default(DEFAULT_RETENTION_INTERVAL_MS),
 });
 
 export type ServerConfig = z.infer<typeof serverConfigSchema>;
@@ -49,6 +68,8 @@ const envNames: Record<keyof ServerConfig, string> = {
   logLevel: 'BERTH_LOG_LEVEL',
   bodyLimit: 'BERTH_BODY_LIMIT',
   sqliteSynchronous: 'BERTH_SQLITE_SYNCHRONOUS',
+  stoppedTaskRetentionMs: 'BERTH_STOPPED_TASK_RETENTION_MS',
+  retentionIntervalMs: 'BERTH_RETENTION_INTERVAL_MS',
 };
 
 export class ConfigError extends Error {

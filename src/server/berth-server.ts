@@ -90,6 +90,10 @@ export class BerthServer {
       clock: this.clock,
       log: this.log,
       config: this.controllerConfig,
+      retention: {
+        stoppedTaskRetentionMs: this.config.stoppedTaskRetentionMs,
+        intervalMs: this.config.retentionIntervalMs,
+      },
       enqueue: (name: string, key: string, afterMs?: number) => controllers.enqueue(name, key, afterMs),
     };
     for (const c of buildControllers(deps)) controllers.register(c);

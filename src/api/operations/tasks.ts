@@ -31,11 +31,12 @@
 //   record under keys.idempotency holding the request's fingerprint and a nonce; task ids are
 //   derived from the nonce, so a retry, even concurrent or after a crash, finds the tasks already
 //   created instead of creating more. The same token with a different request →
-//   ConflictException. AWS SDKs and the CLI send a token on every RunTask; the records are small
-//   and are not garbage-collected yet.
+//   ConflictException. AWS SDKs and the CLI send a token on every RunTask; the retention
+//   controller deletes records 24 h old (src/controllers/retention-controller.ts).
 // - referenceId is checked (≤ 1024 characters) and not stored: ECS documents it as internal.
-// - DescribeTasks / ListTasks: stopped tasks are kept (ECS forgets them after about an hour);
-//   ListTasks shows them only with desiredStatus STOPPED. serviceName matches the group
+// - DescribeTasks / ListTasks: stopped tasks stay until the retention controller deletes them
+//   (an hour after they stopped by default, as ECS); ListTasks shows them only with
+//   desiredStatus STOPPED. serviceName matches the group
 //   `service:<name>` of service tasks.
 import { createHash } from 'node:crypto';
 import { capacityProviderArn, parseArn, parseTaskDefinitionRef, taskArn } from '../../domain/arn.js';
