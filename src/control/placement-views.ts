@@ -146,6 +146,9 @@ export class PlacementViews {
       for (const r of instances) view.applyInstance(r.key, r.value, r.version);
       const tasks = await this.store.list<TaskRecord>(keys.tasksOfCluster(scope, cluster));
       for (const r of tasks) view.applyTask(r.key, r.value, r.version);
+      // Past this revision the feed alone brings changes, in order.
+      await this.caughtUp(await this.store.revision());
+      view.settle();
     })();
     loaded.ready.catch(() => {
       if (this.views.get(name) === loaded) this.views.delete(name);

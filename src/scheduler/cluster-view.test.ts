@@ -86,6 +86,26 @@ describe('ClusterView', () => {
     assert.equal(v.snapshot()[0]!.instance.remaining.memory, 700);
   });
 
+  it('keeps no tombstones once settled: deleted tasks leave nothing behind', () => {
+    const v = new ClusterView();
+    v.applyInstance(key('a'), record('a'), 1);
+    v.applyTask(taskKey('t1'), task('a'), 2);
+    v.applyTask(taskKey('t1'), undefined, 3);
+    assert.equal(v.tombstoneCount, 1, 'kept while the listing may still bring older copies');
+    v.settle();
+    assert.equal(v.tombstoneCount, 0);
+    for (let i = 0; i < 100; i++) {
+      v.applyTask(taskKey(`x${i}`), task('a'), 10 + 2 * i);
+      v.applyTask(taskKey(`x${i}`), undefined, 11 + 2 * i);
+    }
+    assert.equal(v.tombstoneCount, 0);
+    assert.equal(v.taskCount, 0);
+    assert.deepEqual(groupsOf(v, 'a'), {});
+    // In-order changes still apply as before.
+    v.applyTask(taskKey('t2'), task('a'), 300);
+    assert.deepEqual(groupsOf(v, 'a'), { 'service:web': 1 });
+  });
+
   it('follows a task through its life: placed, moved to STOPPED, and its group leaves the instance', () => {
     const v = new ClusterView();
     v.applyInstance(key('a'), record('a'), 1);

@@ -18,7 +18,9 @@
 //
 // Records can arrive twice or out of order while a cluster is first loaded (the listing and the
 // feed overlap): every apply keeps the newest version of a key, and deletions leave a tombstone
-// with their revision.
+// with their revision. Once the owner says the view is settled (the listing is in and the feed
+// has passed it) changes only come in order, and tombstones are dropped and no longer kept: with
+// tasks deleted by retention they would otherwise grow for ever.
 import type { ContainerInstanceRecord, TaskRecord } from '../domain/records.js';
 import {
   groupOfTask,
@@ -66,6 +68,7 @@ export class ClusterView {
   /** Ids whose entry changed since the last snapshot; `reorder` when the set of ids did. */
   private readonly changed = new Set<string>();
   private reorder = true;
+  private settled = false;
 
   get instanceCount(): number {
     return this.instances.size;
@@ -73,6 +76,20 @@ export class ClusterView {
 
   get taskCount(): number {
     return this.tasks.size;
+  }
+
+  get tombstoneCount(): number {
+    return this.tombstones.size;
+  }
+
+  /** From now on changes arrive in store order only: tombstones are no longer needed. */
+  settle(): void {
+    this.settled = true;
+    this.tombstones.clear();
+  }
+
+  private bury(key: string, version: number): void {
+    if (!this.settled) this.tombstones.set(key, version);
   }
 
   private isNewer(key: string, version: number, current: number | undefined): boolean {
@@ -87,7 +104,7 @@ export class ClusterView {
     const slot = this.instances.get(id);
     if (value === undefined) {
       if (slot && slot.record.version >= version) return;
-      this.tombstones.set(key, version);
+      this.bury(key, version);
       if (slot) {
         this.instances.delete(id);
         this.reorder = true;
@@ -115,7 +132,7 @@ export class ClusterView {
     const slot = this.tasks.get(key);
     if (value === undefined) {
       if (slot && slot.version >= version) return;
-      this.tombstones.set(key, version);
+      this.bury(key, version);
       if (slot) {
         this.count(slot, -1);
         this.tasks.delete(key);
