@@ -26,6 +26,7 @@ import { TaskEngine } from './engine/task-engine.js';
 import { createLogsHandler, type LogsHandler } from './logs/handler.js';
 import { startMetadataServer, type MetadataServer } from './metadata/server.js';
 import { parseCidr } from './network/ipam.js';
+import { installNetwait, netwaitProgram } from './network/netwait.js';
 import { DockerImageImporter, ensurePauseImage } from './network/pause-image.js';
 import { IpCommandPlumber, plumbingUnavailableReason, type NamespacePlumber } from './network/plumbing.js';
 import { ensureTaskNetwork, type TaskNetworkSettings } from './network/task-network.js';
@@ -255,7 +256,7 @@ export class BerthAgent implements AgentTaskView {
     if (!this.ownsRuntime && mode === 'auto') return undefined;
     const why = await plumbingUnavailableReason();
     const plumbing = { plumber: new IpCommandPlumber(), filesDir };
-    if (why === undefined) return plumbing;
+    if (why === undefined) return this.withNetwait(plumbing);
     if (mode === 'agent') {
       // Asked for explicitly: tasks will fail with the plumber's reason rather than silently change path.
       this.log.error({ reason: why }, 'awsvpc plumbing by the agent was asked for but is unavailable');
@@ -263,6 +264,23 @@ export class BerthAgent implements AgentTaskView {
     }
     this.log.info({ reason: why }, 'awsvpc interfaces will be attached by Docker');
     return undefined;
+  }
+
+  /** Lets one-container tasks hold their own namespace, where netwait exists for this machine. */
+  private async withNetwait(
+    plumbing: NonNullable<TaskNetworkSettings['plumbing']>,
+  ): Promise<NonNullable<TaskNetworkSettings['plumbing']>> {
+    const program = netwaitProgram();
+    if (!program) return plumbing;
+    try {
+      return { ...plumbing, netwaitPath: await installNetwait(join(this.config.dataDir, 'bin'), program) };
+    } catch (err) {
+      this.log.warn(
+        { err: (err as Error).message },
+        'netwait not installed: every awsvpc task gets a pause container',
+      );
+      return plumbing;
+    }
   }
 
   /** The pause image and the task network; awsvpc tasks fail with the reason when these cannot be made. */

@@ -1,10 +1,12 @@
 // awsvpc on one host with real Docker: each task its own address on the host's task network
 // (two tasks both on port 80), reported as an ElasticNetworkInterface, reachable from the host;
+// one-container tasks hold their own namespace, a task of two shares a pause container's;
 // the metadata endpoint read from inside a container; FARGATE on the agent's managed capacity
 // with the task size as the containers' limits.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  DescribeTasksCommand,
   RegisterTaskDefinitionCommand,
   RunTaskCommand,
   StopTaskCommand,
@@ -143,9 +145,18 @@ describe('berth agent: awsvpc', () => {
     assert.equal(task.TaskARN, arns[0]);
     assert.equal(task.Family, 'it-vpc');
 
-    // The containers share their pause container's namespace.
+    // A one-container task holds its own namespace, plumbed by the agent (no pause container):
+    // Docker does not network it, its program starts behind netwait with the task's hostname.
     const info = await inspect(tasks[0]!.containers![0]!.runtimeId!);
-    assert.match(info.HostConfig.NetworkMode ?? '', /^container:[0-9a-f]{64}$/);
+    assert.equal(info.HostConfig.NetworkMode, 'none');
+    assert.equal((info.Config as { NetworkDisabled?: boolean }).NetworkDisabled, true);
+    assert.equal(info.Config.Entrypoint?.[0], '/.berth/netwait');
+    assert.equal(info.Config.Hostname, `ip-${ips[0]!.replace(/\./g, '-')}.ec2.internal`);
+    const own = await docker.listContainers({
+      all: true,
+      filters: JSON.stringify({ label: ['org.berth.pause', `com.amazonaws.ecs.task-arn=${arns[0]!}`] }),
+    });
+    assert.deepEqual(own, []);
 
     for (const a of arns) await ecs.send(new StopTaskCommand({ cluster, task: a }));
     for (const a of arns) await waitForStatus(ecs, cluster, a, 'STOPPED', 30_000, agent);
@@ -156,6 +167,63 @@ describe('berth agent: awsvpc', () => {
     });
     assert.deepEqual(pauses, []);
     assert.equal(await httpGet(`http://${ips[0]}/`, 500), undefined);
+  });
+
+  it('a task of two containers shares one pause namespace: the sidecar reaches the web container on localhost', async () => {
+    await ecs.send(
+      new RegisterTaskDefinitionCommand({
+        family: 'it-vpc-pair',
+        networkMode: 'awsvpc',
+        containerDefinitions: [
+          {
+            name: 'web',
+            image: busyboxImage,
+            memory: 32,
+            stopTimeout: 2,
+            entryPoint: ['sh', '-c'],
+            command: ['mkdir -p /www && echo pair > /www/index.html && exec httpd -f -p 80 -h /www'],
+          },
+          {
+            name: 'probe',
+            image: busyboxImage,
+            memory: 32,
+            essential: false,
+            dependsOn: [{ containerName: 'web', condition: 'START' }],
+            entryPoint: ['sh', '-c'],
+            command: [
+              'for i in $(seq 50); do wget -q -O - http://127.0.0.1/ && exit 0; sleep 0.1; done; exit 1',
+            ],
+          },
+        ],
+      }),
+    );
+    const out = await ecs.send(
+      new RunTaskCommand({
+        cluster,
+        taskDefinition: 'it-vpc-pair',
+        networkConfiguration: { awsvpcConfiguration: { subnets: ['subnet-0a1b'] } },
+      }),
+    );
+    const arn = out.tasks![0]!.taskArn!;
+    const t = await waitForStatus(ecs, cluster, arn, 'RUNNING', 30_000, agent);
+    const web = t.containers!.find((c) => c.name === 'web')!;
+    const info = await inspect(web.runtimeId!);
+    assert.match(info.HostConfig.NetworkMode ?? '', /^container:[0-9a-f]{64}$/);
+    const probe = await waitFor('the probe to exit', async () => {
+      const d = await ecs.send(new DescribeTasksCommand({ cluster, tasks: [arn] }));
+      const c = d.tasks?.[0]?.containers?.find((x) => x.name === 'probe');
+      return c?.lastStatus === 'STOPPED' ? c : undefined;
+    });
+    assert.equal(probe.exitCode, 0, 'the sidecar got an answer from 127.0.0.1:80');
+    const res = await waitFor('HTTP', async () => httpGet(`http://${eniAddress(t)!}/`));
+    assert.equal(res.body.trim(), 'pair');
+    await ecs.send(new StopTaskCommand({ cluster, task: arn }));
+    await waitForStatus(ecs, cluster, arn, 'STOPPED', 30_000, agent);
+    const pauses = await docker.listContainers({
+      all: true,
+      filters: JSON.stringify({ label: ['org.berth.pause', `com.amazonaws.ecs.task-arn=${arn}`] }),
+    });
+    assert.deepEqual(pauses, []);
   });
 
   it('FARGATE runs on the managed capacity with the task size as the limits, and answers HTTP at its address', async () => {

@@ -42,6 +42,13 @@ import {
 import { DEFAULT_STOP_TIMEOUT_SECONDS } from './transitions.js';
 import { clusterNameOf, networkModeOf } from './task-state.js';
 import type { VolumeSource } from './volumes.js';
+import {
+  effectiveArgv,
+  netwaitEntryPoint,
+  NETWAIT_IN_CONTAINER,
+  READY_DIR_IN_CONTAINER,
+  type ImageCommand,
+} from '../network/netwait.js';
 
 /** Docker's smallest CpuShares value. */
 export const MIN_CPU_SHARES = 2;
@@ -59,6 +66,11 @@ export interface SpecInput {
   pauseContainer?: string;
   /** awsvpc with an agent-plumbed namespace: the task's resolv.conf and hosts (Docker writes none). */
   dnsFiles?: { resolvConf: string; hosts: string };
+  /**
+   * awsvpc without a pause container: this container holds the task's namespace (isolated, then
+   * plumbed) and starts behind netwait, which needs the image's own entrypoint and command.
+   */
+  ownNetwork?: { hostname: string; netwaitPath: string; readyDir: string; image: ImageCommand };
   volumes: Record<string, VolumeSource>;
   /** Base of the task metadata endpoint, e.g. http://169.254.170.2. */
   metadataBaseUrl: string;
@@ -202,6 +214,16 @@ function withDnsFiles(own: Mount[], files: SpecInput['dnsFiles']): Mount[] {
   return [...add.filter((m) => !taken.has(m.target)), ...own];
 }
 
+/** netwait and the directory of its ready file, read-only: the task cannot signal itself. */
+function withOwnNetwork(all: Mount[], own: SpecInput['ownNetwork']): Mount[] {
+  if (!own) return all;
+  return [
+    { type: 'bind', source: own.netwaitPath, target: NETWAIT_IN_CONTAINER, readOnly: true },
+    { type: 'bind', source: own.readyDir, target: READY_DIR_IN_CONTAINER, readOnly: true },
+    ...all,
+  ];
+}
+
 function networkModeSpec(
   task: AgentTask,
   pause: string | undefined,
@@ -293,16 +315,23 @@ export function buildContainerSpec(input: SpecInput): BuiltSpec {
   const spec: ContainerSpec = {
     name: input.dockerName,
     image: def.image ?? '',
-    ...(def.command !== undefined ? { command: [...def.command] } : {}),
-    ...(def.entryPoint !== undefined ? { entryPoint: [...def.entryPoint] } : {}),
+    ...(input.ownNetwork
+      ? { entryPoint: netwaitEntryPoint(effectiveArgv(def, input.ownNetwork.image)) }
+      : {
+          ...(def.command !== undefined ? { command: [...def.command] } : {}),
+          ...(def.entryPoint !== undefined ? { entryPoint: [...def.entryPoint] } : {}),
+        }),
     env,
     ...(def.workingDirectory ? { workingDir: def.workingDirectory } : {}),
     ...(def.user ? { user: def.user } : {}),
     labels,
     // Docker refuses a hostname where the container does not own its UTS/network namespace.
     ...(def.hostname && ownNamespace ? { hostname: def.hostname } : {}),
+    ...(input.ownNetwork ? { hostname: input.ownNetwork.hostname } : {}),
     ...(mode === 'bridge' || mode === 'host' ? { portBindings: portBindings(task, def) } : {}),
-    networkMode: networkModeSpec(task, input.pauseContainer, def.disableNetworking === true),
+    networkMode: input.ownNetwork
+      ? 'isolated'
+      : networkModeSpec(task, input.pauseContainer, def.disableNetworking === true),
     ...(mode === 'bridge' && def.links?.length
       ? {
           links: linkTargets(def).map((l) => ({
@@ -311,7 +340,7 @@ export function buildContainerSpec(input: SpecInput): BuiltSpec {
           })),
         }
       : {}),
-    mounts: withDnsFiles(mounts(def, input.volumes), input.dnsFiles),
+    mounts: withOwnNetwork(withDnsFiles(mounts(def, input.volumes), input.dnsFiles), input.ownNetwork),
     ...(def.volumesFrom?.length
       ? {
           volumesFrom: def.volumesFrom.map((v) => ({

@@ -72,7 +72,14 @@ export type RunnerEvent =
   | { type: 'started'; container: string; state?: ContainerState }
   | { type: 'stopped'; container: string; state?: ContainerState }
   | { type: 'address'; ip: string; prefixLength: number; gateway: string; subnetCidr: string }
-  | { type: 'network-ready'; pauseDockerId: string; macAddress?: string; dnsFilesDir?: string }
+  | {
+      type: 'network-ready';
+      /** Unset when the task's only container holds its namespace (ownNetwork). */
+      pauseDockerId?: string;
+      ownNetwork?: true;
+      macAddress?: string;
+      dnsFilesDir?: string;
+    }
   | { type: 'network-released' }
   | { type: 'volumes-ready' }
   | { type: 'cleaned' }

@@ -189,6 +189,10 @@ function applyEngineEvent(state: TaskState, e: ContainerEvent, ctx: ReduceContex
       if (forward(c, 'RUNNING')) c.startedAt ??= e.time;
       return;
     case 'die':
+      // A container holding its own namespace cannot run its program before its start action
+      // has plumbed it: a death during that action is the action's to report (its failure
+      // kills the container), not an exit of the task's program.
+      if (state.network?.ownNetwork && ctx.busy.has(c.name) && c.known === 'CREATED') return;
       // It ran: a container that exits at once still started (EssentialContainerExited, not a failed start).
       if (c.known !== 'STOPPED') c.startedAt ??= e.time;
       markStopped(c, e.time, e.exitCode);
@@ -387,7 +391,8 @@ export function reduce(state: TaskState, e: RunnerEvent, ctx: ReduceContext): vo
       if (!state.network) return;
       delete state.retries['#network'];
       if (state.network.status === 'NONE') state.network.status = 'READY';
-      state.network.pauseDockerId = e.pauseDockerId;
+      if (e.pauseDockerId) state.network.pauseDockerId = e.pauseDockerId;
+      if (e.ownNetwork) state.network.ownNetwork = true;
       if (e.macAddress) state.network.macAddress = e.macAddress;
       if (e.dnsFilesDir) state.network.dnsFilesDir = e.dnsFilesDir;
       return;

@@ -59,6 +59,7 @@ async function harness(
     cleanupWaitMs?: number;
     autoAck?: boolean;
     plumber?: NamespacePlumber;
+    netwaitPath?: string;
   } = {},
 ): Promise<Harness> {
   const rt = o.rt ?? new FakeRuntime();
@@ -100,7 +101,15 @@ async function harness(
         networkName: 'berth-task-net',
         cidr: parseCidr('198.19.0.0/28'),
         hostId: 'host-1',
-        ...(o.plumber ? { plumbing: { plumber: o.plumber, filesDir: join(dir, 'task-net') } } : {}),
+        ...(o.plumber
+          ? {
+              plumbing: {
+                plumber: o.plumber,
+                filesDir: join(dir, 'task-net'),
+                ...(o.netwaitPath ? { netwaitPath: o.netwaitPath } : {}),
+              },
+            }
+          : {}),
       },
     },
     region: 'us-east-1',
@@ -372,6 +381,87 @@ describe('TaskEngine with the fake runtime', () => {
     });
     await h.until('STOPPED', (x) => x.status === 'STOPPED');
     await waitFor('DNS files removed with the network', () => !existsSync(resolv));
+  });
+
+  it('awsvpc, one container: it holds its own namespace behind netwait, plumbed after its start', async () => {
+    const attached: AttachRequest[] = [];
+    const h = await harness({
+      netwaitPath: '/var/lib/berth/bin/netwait',
+      plumber: {
+        attach: (req) => {
+          attached.push(req);
+          return Promise.resolve({ macAddress: macAddressFor(req.ip) });
+        },
+      },
+    });
+    h.rt.addImage('img/app:1', {
+      config: { entryPoint: ['/docker-entrypoint.sh'], command: ['serve', '--port', '80'] },
+    });
+    const t = task([c('app', { command: ['serve', '--port', '8080'] })], {
+      taskArn: 'arn:aws:ecs:us-east-1:123456789012:task/prod/dddd',
+      taskDefinition: { networkMode: 'awsvpc' },
+      awsvpcConfiguration: { subnets: ['subnet-7'] },
+    });
+    h.engine.onTasks({ type: 'tasks', full: true, tasks: [t] });
+    const r = await h.until('RUNNING', (x) => x.status === 'RUNNING');
+    const ip = r.eni!.privateIPv4Address;
+    assert.equal(r.eni?.macAddress, macAddressFor(ip));
+
+    const specs = created(h.rt);
+    assert.equal(specs.length, 1, 'no pause container');
+    const app = specs[0]!;
+    assert.equal(app.networkMode, 'isolated');
+    assert.equal(app.hostname, `ip-${ip.replace(/\./g, '-')}.ec2.internal`);
+    // The image's entrypoint with the definition's command, behind netwait and its ready file.
+    assert.deepEqual(app.entryPoint, [
+      '/.berth/netwait',
+      '/.berth/net/ready',
+      '/docker-entrypoint.sh',
+      'serve',
+      '--port',
+      '8080',
+    ]);
+    assert.equal(app.command, undefined);
+    const mounts = Object.fromEntries((app.mounts ?? []).map((m) => [m.target, m]));
+    assert.deepEqual(mounts['/.berth/netwait'], {
+      type: 'bind',
+      source: '/var/lib/berth/bin/netwait',
+      target: '/.berth/netwait',
+      readOnly: true,
+    });
+    const readyDir = (mounts['/.berth/net'] as { source: string }).source;
+    assert.ok(mounts['/etc/resolv.conf'] && mounts['/etc/hosts']);
+
+    const appState = await h.rt.inspectContainer(app.name);
+    assert.equal(attached.length, 1);
+    assert.equal(attached[0]!.pid, appState.pid, "the container's own process is plumbed");
+    assert.equal(attached[0]!.ip, ip);
+    assert.ok(existsSync(join(readyDir, 'ready')), 'the ready file exists once RUNNING is reported');
+
+    h.engine.onTasks({
+      type: 'tasks',
+      full: true,
+      tasks: [{ ...t, version: 2, desiredStatus: 'STOPPED', stopCode: 'UserInitiated' }],
+    });
+    await h.until('STOPPED', (x) => x.status === 'STOPPED');
+    await waitFor('the ready directory removed with the network', () => !existsSync(readyDir));
+  });
+
+  it('awsvpc, one container: a failed plumbing stops the container and the task says why', async () => {
+    const h = await harness({
+      netwaitPath: '/var/lib/berth/bin/netwait',
+      plumber: { attach: () => Promise.reject(new Error('RTNETLINK answers: File exists')) },
+    });
+    h.rt.addImage('img/app:1', { config: { command: ['serve'] } });
+    const t = task([c('app')], {
+      taskDefinition: { networkMode: 'awsvpc' },
+      awsvpcConfiguration: { subnets: ['subnet-7'] },
+    });
+    h.engine.onTasks({ type: 'tasks', full: true, tasks: [t] });
+    const r = await h.until('STOPPED', (x) => x.status === 'STOPPED', 15_000);
+    assert.match(r.reason ?? '', /RTNETLINK answers: File exists/);
+    const running = (await h.rt.listContainers({ all: true })).filter((x) => x.status === 'running');
+    assert.deepEqual(running, []);
   });
 
   it('awsvpc plumbing that fails stops the task with the reason and leaves no pause container', async () => {

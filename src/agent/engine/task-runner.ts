@@ -13,8 +13,18 @@ import type { Logger } from 'pino';
 import type { Clock } from '../../domain/clock.js';
 import type { BackoffPolicy } from '../backoff.js';
 import { gatewayOf, type Cidr } from '../network/ipam.js';
-import { dnsFilesIn } from '../network/dns-files.js';
-import { removePause, startPause, type TaskNetworkSettings } from '../network/task-network.js';
+import { dnsFilesIn, removeTaskDnsFiles } from '../network/dns-files.js';
+import { privateDnsName } from '../network/ipam.js';
+import { canHoldOwnNetwork } from '../network/netwait.js';
+import { macAddressFor } from '../network/plumbing.js';
+import {
+  plumbOwnNetwork,
+  prepareOwnNetwork,
+  readyDirOf,
+  removePause,
+  startPause,
+  type TaskNetworkSettings,
+} from '../network/task-network.js';
 import type { ContainerRuntime, PullPolicy } from '../runtime/container-runtime.js';
 import {
   CannotCreateContainerError,
@@ -23,7 +33,7 @@ import {
   ContainerNotFoundError,
   isRuntimeError,
 } from '../runtime/errors.js';
-import { buildContainerSpec } from './container-spec.js';
+import { buildContainerSpec, type SpecInput } from './container-spec.js';
 import { busyKeyOf, type Action, type RunnerEvent } from './events.js';
 import { LABEL_CONTAINER_NAME, LABEL_PAUSE, LABEL_TASK_ARN } from './labels.js';
 import { normalize, reduce, type ReduceContext } from './reduce.js';
@@ -246,7 +256,8 @@ export class TaskRunner {
       }
     }
     const n = this.state.network;
-    if (n) {
+    // A task holding its own namespace has no pause container to look for.
+    if (n && !n.ownNetwork) {
       const id = n.pauseDockerId ?? listed.find((s) => s.labels[LABEL_PAUSE] !== undefined)?.id;
       if (id !== undefined) {
         try {
@@ -298,6 +309,17 @@ export class TaskRunner {
       );
       this.owner.flushState();
     }
+    if (tn.plumbing?.netwaitPath !== undefined && canHoldOwnNetwork(this.state.task)) {
+      const own = await prepareOwnNetwork(this.state.task, n.ip!, tn.plumbing.filesDir);
+      return [
+        {
+          type: 'network-ready',
+          ownNetwork: true,
+          macAddress: macAddressFor(n.ip!),
+          dnsFilesDir: own.dnsFilesDir,
+        },
+      ];
+    }
     const r = await startPause(this.runtime, this.state.task, n.pauseName, n.ip!, { ...tn, bridge });
     return [
       {
@@ -340,6 +362,9 @@ export class TaskRunner {
       dockerNames,
       ...(this.state.network?.pauseDockerId ? { pauseContainer: this.state.network.pauseDockerId } : {}),
       ...(this.state.network?.dnsFilesDir ? { dnsFiles: dnsFilesIn(this.state.network.dnsFilesDir) } : {}),
+      ...(this.state.network?.ownNetwork
+        ? { ownNetwork: await this.ownNetworkInput(c.imageId ?? c.image) }
+        : {}),
       volumes: planVolumes(this.state.task).sources,
       metadataBaseUrl: this.owner.metadataBaseUrl(),
       hostId: this.owner.settings.hostId,
@@ -371,7 +396,54 @@ export class TaskRunner {
     const c = this.container(name);
     if (!c.dockerId) throw new ContainerNotFoundError(c.dockerName);
     await this.runtime.startContainer(c.dockerId);
-    return [{ type: 'started', container: name, state: await this.runtime.inspectContainer(c.dockerId) }];
+    const state = await this.runtime.inspectContainer(c.dockerId);
+    const n = this.state.network;
+    if (n?.ownNetwork && state.status === 'running') await this.plumbOwn(c.dockerId, state.pid);
+    return [{ type: 'started', container: name, state }];
+  }
+
+  /** What the container holding its own namespace needs besides the usual: see network/netwait.ts. */
+  private async ownNetworkInput(image: string): Promise<NonNullable<SpecInput['ownNetwork']>> {
+    const n = this.state.network;
+    const netwaitPath = this.owner.settings.taskNetwork?.plumbing?.netwaitPath;
+    if (!n?.ip || !n.dnsFilesDir || netwaitPath === undefined) {
+      throw new CannotCreateContainerError(
+        "this agent can no longer plumb the task's own network namespace (netwait unavailable)",
+        { kind: 'invalid', retriable: false },
+      );
+    }
+    const info = await this.runtime.inspectImage(image);
+    if (!info)
+      throw new CannotCreateContainerError(`image ${image} is not on this host`, { kind: 'not-found' });
+    return {
+      hostname: privateDnsName(n.ip, this.state.task.region),
+      netwaitPath,
+      readyDir: readyDirOf(n.dnsFilesDir),
+      image: info.config,
+    };
+  }
+
+  /**
+   * Gives the just-started container its interface, then lets its program run. On failure the
+   * container is killed (its program never ran; it must not hold the address once the task
+   * releases it) and the start fails for good with the reason.
+   */
+  private async plumbOwn(dockerId: string, pid: number | undefined): Promise<void> {
+    const n = this.state.network!;
+    const tn = this.owner.settings.taskNetwork;
+    try {
+      if (!tn || pid === undefined || !n.ip || !n.dnsFilesDir)
+        throw new CannotCreateNetworkError("the task's container has no process to plumb");
+      const { bridge } = await this.owner.ensureTaskNetwork();
+      await plumbOwnNetwork(pid, n.ip, n.dnsFilesDir, { ...tn, bridge });
+    } catch (e) {
+      await this.runtime.stopContainer(dockerId, 0).catch(() => undefined);
+      throw new CannotCreateNetworkError(`setting up the task's network: ${(e as Error).message}`, {
+        kind: 'invalid',
+        retriable: false,
+        cause: e,
+      });
+    }
   }
 
   private async stopContainer(name: string, timeoutSeconds: number): Promise<RunnerEvent[]> {
@@ -388,7 +460,9 @@ export class TaskRunner {
 
   private async teardownNetwork(): Promise<RunnerEvent[]> {
     const n = this.state.network;
-    if (n) await removePause(this.runtime, n.pauseDockerId ?? n.pauseName, n.dnsFilesDir);
+    if (n?.ownNetwork) {
+      if (n.dnsFilesDir) await removeTaskDnsFiles(n.dnsFilesDir);
+    } else if (n) await removePause(this.runtime, n.pauseDockerId ?? n.pauseName, n.dnsFilesDir);
     return [{ type: 'network-released' }];
   }
 
@@ -398,7 +472,9 @@ export class TaskRunner {
       await this.runtime.removeContainer(c.dockerId ?? c.dockerName, { force: true, removeVolumes: true });
     }
     const n = this.state.network;
-    if (n) await removePause(this.runtime, n.pauseDockerId ?? n.pauseName, n.dnsFilesDir);
+    if (n?.ownNetwork) {
+      if (n.dnsFilesDir) await removeTaskDnsFiles(n.dnsFilesDir);
+    } else if (n) await removePause(this.runtime, n.pauseDockerId ?? n.pauseName, n.dnsFilesDir);
     for (const v of Object.values(this.state.volumes.owned)) await this.runtime.removeVolume(v);
     return [{ type: 'cleaned' }];
   }

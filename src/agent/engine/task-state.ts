@@ -100,6 +100,8 @@ export interface TaskNetwork {
   pauseDockerId?: string;
   /** Set when the agent plumbed the namespace: where the task's resolv.conf and hosts are. */
   dnsFilesDir?: string;
+  /** No pause container: the task's only container holds the namespace (network/netwait.ts). */
+  ownNetwork?: boolean;
 }
 
 export interface TaskVolumes {

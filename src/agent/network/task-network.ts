@@ -11,7 +11,10 @@ import type { ContainerRuntime, ContainerSpec, NetworkInfo } from '../runtime/co
 import { CannotCreateContainerError, CannotCreateNetworkError } from '../runtime/errors.js';
 import { LABEL_CLUSTER, LABEL_HOST_ID, LABEL_PAUSE, LABEL_TASK_ARN } from '../engine/labels.js';
 import { clusterNameOf, containerDefinitions } from '../engine/task-state.js';
-import { removeTaskDnsFiles, taskDnsFilePaths, writeTaskDnsFiles } from './dns-files.js';
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { removeTaskDnsFiles, taskDnsFilePaths, writeTaskDnsFiles, type TaskDnsFiles } from './dns-files.js';
+import { markNetworkReady } from './netwait.js';
 import { gatewayOf, privateDnsName, type Cidr } from './ipam.js';
 import { PAUSE_ENTRYPOINT, PAUSE_IMAGE } from './pause-image.js';
 import type { NamespacePlumber } from './plumbing.js';
@@ -20,8 +23,11 @@ export interface TaskNetworkSettings {
   networkName: string;
   cidr: Cidr;
   hostId: string;
-  /** Set when the agent plumbs pause namespaces itself; `filesDir` holds each task's resolv.conf and hosts. */
-  plumbing?: { plumber: NamespacePlumber; filesDir: string };
+  /**
+   * Set when the agent plumbs namespaces itself; `filesDir` holds each task's resolv.conf and
+   * hosts; with `netwaitPath`, one-container tasks hold their own namespace (netwait.ts).
+   */
+  plumbing?: { plumber: NamespacePlumber; filesDir: string; netwaitPath?: string };
 }
 
 /** The Linux bridge behind a Docker bridge network (Docker's naming unless the network names it). */
@@ -155,13 +161,7 @@ export async function startPause(
     if (s.plumbing) {
       if (st.pid === undefined)
         throw new CannotCreateNetworkError(`the pause container of ${task.taskArn} has no process`);
-      const files = taskDnsFilePaths(s.plumbing.filesDir, taskIdOf(task.taskArn));
-      const dns = taskDns(task);
-      await writeTaskDnsFiles(
-        files,
-        { dnsServers: dns.dnsServers, dnsSearchDomains: dns.dnsSearchDomains },
-        { ip, hostname: privateDnsName(ip, task.region), extraHosts: dns.extraHosts },
-      );
+      const files = await writeDnsFilesFor(task, ip, s.plumbing.filesDir);
       const { macAddress } = await s.plumbing.plumber
         .attach({
           pid: st.pid,
@@ -198,6 +198,54 @@ export async function removePause(
 ): Promise<void> {
   await runtime.removeContainer(idOrName, { force: true });
   if (dnsFilesDir !== undefined) await removeTaskDnsFiles(dnsFilesDir);
+}
+
+async function writeDnsFilesFor(task: AgentTask, ip: string, filesDir: string): Promise<TaskDnsFiles> {
+  const files = taskDnsFilePaths(filesDir, taskIdOf(task.taskArn));
+  const dns = taskDns(task);
+  await writeTaskDnsFiles(
+    files,
+    { dnsServers: dns.dnsServers, dnsSearchDomains: dns.dnsSearchDomains },
+    { ip, hostname: privateDnsName(ip, task.region), extraHosts: dns.extraHosts },
+  );
+  return files;
+}
+
+/** Where netwait looks for its ready file: beside the task's DNS files. */
+export function readyDirOf(dnsFilesDir: string): string {
+  return join(dnsFilesDir, 'net');
+}
+
+/**
+ * A task whose only container holds its namespace: its DNS files and an empty ready directory
+ * (a ready file left from an earlier attempt would let the program start before its network).
+ */
+export async function prepareOwnNetwork(
+  task: AgentTask,
+  ip: string,
+  filesDir: string,
+): Promise<{ dnsFilesDir: string }> {
+  const files = await writeDnsFilesFor(task, ip, filesDir);
+  const ready = readyDirOf(files.dir);
+  await rm(ready, { recursive: true, force: true });
+  await mkdir(ready, { recursive: true });
+  return { dnsFilesDir: files.dir };
+}
+
+/** Plumbs the started container's namespace, then lets its program run. */
+export async function plumbOwnNetwork(
+  pid: number,
+  ip: string,
+  dnsFilesDir: string,
+  s: TaskNetworkSettings & { bridge: string },
+): Promise<void> {
+  if (!s.plumbing) throw new CannotCreateNetworkError('this agent does not plumb task namespaces');
+  await s.plumbing.plumber
+    .attach({ pid, bridge: s.bridge, ip, prefixLength: s.cidr.prefix, gateway: gatewayOf(s.cidr) })
+    .catch((e: unknown) => {
+      throw new CannotCreateNetworkError((e as Error).message, { cause: e });
+    });
+  await markNetworkReady(readyDirOf(dnsFilesDir));
 }
 
 /** The last part of a task ARN: a directory name that cannot escape its parent. */
