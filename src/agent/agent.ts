@@ -28,7 +28,8 @@ import { startMetadataServer, type MetadataServer } from './metadata/server.js';
 import { parseCidr } from './network/ipam.js';
 import { installNetwait, netwaitProgram } from './network/netwait.js';
 import { DockerImageImporter, ensurePauseImage } from './network/pause-image.js';
-import { IpCommandPlumber, plumbingUnavailableReason, type NamespacePlumber } from './network/plumbing.js';
+import { plumbingUnavailableReason, type NamespacePlumber } from './network/plumbing.js';
+import { ProcessPlumber } from './network/plumber-process.js';
 import { ensureTaskNetwork, type TaskNetworkSettings } from './network/task-network.js';
 import { registerInstance, RegistrationAbortedError } from './register.js';
 import { computeManagedCapacity, type HostFacts } from './registration.js';
@@ -65,6 +66,8 @@ export class BerthAgent implements AgentTaskView {
   private readonly runtime: ContainerRuntime;
   private readonly ownsRuntime: boolean;
   private readonly plumber: NamespacePlumber | undefined;
+  /** The plumber this agent started (closed with it). */
+  private ownPlumber: ProcessPlumber | undefined;
   private life: LifeState = 'new';
   private readonly abort = new AbortController();
   private state: StateFile | undefined;
@@ -219,6 +222,7 @@ export class BerthAgent implements AgentTaskView {
     await this.session?.stop();
     this.logsHandler?.closeAll();
     await this.engine?.stop();
+    this.ownPlumber?.close();
     await this.metadata?.close();
     this.state?.close();
   }
@@ -255,7 +259,7 @@ export class BerthAgent implements AgentTaskView {
     // A runtime other than Docker has no namespaces for `ip` to plumb.
     if (!this.ownsRuntime && mode === 'auto') return undefined;
     const why = await plumbingUnavailableReason();
-    const plumbing = { plumber: new IpCommandPlumber(), filesDir };
+    const plumbing = { plumber: (this.ownPlumber = new ProcessPlumber()), filesDir };
     if (why === undefined) return this.withNetwait(plumbing);
     if (mode === 'agent') {
       // Asked for explicitly: tasks will fail with the plumber's reason rather than silently change path.

@@ -24,21 +24,8 @@ describe('namespace plumbing commands', () => {
       gateway: '198.19.0.1',
     });
     assert.deepEqual(cmds.host, [
-      [
-        'link',
-        'add',
-        'bvc6130005',
-        'type',
-        'veth',
-        'peer',
-        'name',
-        'eth0',
-        'address',
-        '02:42:c6:13:00:05',
-        'netns',
-        '4242',
-      ],
-      ['link', 'set', 'bvc6130005', 'master', 'br-0123456789ab', 'up'],
+      'link add bvc6130005 type veth peer name eth0 address 02:42:c6:13:00:05 netns 4242',
+      'link set bvc6130005 master br-0123456789ab up',
     ]);
     assert.deepEqual(cmds.inside, [
       'addr add 198.19.0.5/24 dev eth0',

@@ -42,8 +42,8 @@ export function macAddressFor(ip: string): string {
 }
 
 export interface AttachCommands {
-  /** `ip` argument lists run in the host's namespace, in order. */
-  host: string[][];
+  /** `ip -batch` lines run in the host's namespace. */
+  host: string[];
   /** `ip -batch` lines run inside the task's namespace. */
   inside: string[];
 }
@@ -53,21 +53,8 @@ export function attachCommands(req: AttachRequest): AttachCommands {
   const mac = macAddressFor(req.ip);
   return {
     host: [
-      [
-        'link',
-        'add',
-        hostIf,
-        'type',
-        'veth',
-        'peer',
-        'name',
-        'eth0',
-        'address',
-        mac,
-        'netns',
-        String(req.pid),
-      ],
-      ['link', 'set', hostIf, 'master', req.bridge, 'up'],
+      `link add ${hostIf} type veth peer name eth0 address ${mac} netns ${req.pid}`,
+      `link set ${hostIf} master ${req.bridge} up`,
     ],
     inside: [
       `addr add ${req.ip}/${req.prefixLength} dev eth0`,
@@ -99,22 +86,22 @@ function run(file: string, args: string[], input?: string): Promise<RunResult> {
   });
 }
 
-/** The real plumber: iproute2's `ip` and util-linux's `nsenter` (the agent runs as root). */
+/**
+ * The real plumber: iproute2's `ip` and util-linux's `nsenter` (the agent runs as root), two
+ * processes per task. Run it in a process of its own (plumber-process.ts): forking from the
+ * agent's big process costs milliseconds of its event loop per command.
+ */
 export class IpCommandPlumber implements NamespacePlumber {
   async attach(req: AttachRequest): Promise<{ macAddress: string }> {
     const cmds = attachCommands(req);
-    const [add, ...rest] = cmds.host;
-    let r = await run('ip', add!);
+    const host = cmds.host.join('\n') + '\n';
+    let r = await run('ip', ['-batch', '-'], host);
     if (r.code !== 0 && /exists/i.test(r.stderr)) {
-      // Left by a crash between this step and the pause container's removal: take it over.
+      // Left by a crash between plumbing and the namespace's end: take the name over.
       await run('ip', ['link', 'del', hostInterfaceName(req.ip)]);
-      r = await run('ip', add!);
+      r = await run('ip', ['-batch', '-'], host);
     }
-    if (r.code !== 0) throw new PlumbingError(`ip ${add!.join(' ')}: ${r.stderr || `exit ${r.code}`}`);
-    for (const args of rest) {
-      const x = await run('ip', args);
-      if (x.code !== 0) throw new PlumbingError(`ip ${args.join(' ')}: ${x.stderr || `exit ${x.code}`}`);
-    }
+    if (r.code !== 0) throw new PlumbingError(`${cmds.host.join('; ')}: ${r.stderr || `exit ${r.code}`}`);
     const inside = await run(
       'nsenter',
       [`--net=/proc/${req.pid}/ns/net`, 'ip', '-batch', '-'],
