@@ -542,6 +542,38 @@ describe('TaskEngine with the fake runtime', () => {
     assert.equal((await rt.inspectContainer(otherId)).status, 'exited');
   });
 
+  it('awsvpc, one container: a restart between its start and its plumbing plumbs it then', async () => {
+    const rt = new FakeRuntime();
+    const attached: AttachRequest[] = [];
+    const plumber: NamespacePlumber = {
+      attach: (req) => {
+        attached.push(req);
+        return Promise.resolve({ macAddress: macAddressFor(req.ip) });
+      },
+    };
+    const h1 = await harness({ rt, plumber, netwaitPath: '/var/lib/berth/bin/netwait' });
+    rt.addImage('img/app:1', { config: { command: ['serve'] } });
+    const t = task([c('app')], {
+      taskDefinition: { networkMode: 'awsvpc' },
+      awsvpcConfiguration: { subnets: ['subnet-7'] },
+    });
+    h1.engine.onTasks({ type: 'tasks', full: true, tasks: [t] });
+    await h1.until('RUNNING', (x) => x.status === 'RUNNING');
+    await h1.engine.stop();
+    // As if the agent had died before the ready file: the container still waits in netwait.
+    const app = created(rt)[0]!;
+    const readyDir = (app.mounts ?? []).find((m) => m.target === '/.berth/net') as { source: string };
+    rmSync(join(readyDir.source, 'ready'));
+
+    const h2 = await harness({ rt, dir: h1.dir, plumber, netwaitPath: '/var/lib/berth/bin/netwait' });
+    h2.engine.onTasks({ type: 'tasks', full: true, tasks: [t] });
+    await waitFor('plumbed again', () => attached.length === 2);
+    await waitFor('ready', () => existsSync(join(readyDir.source, 'ready')));
+    assert.equal(attached[1]!.pid, (await rt.inspectContainer(app.name)).pid);
+    assert.equal(h2.engine.byTaskArn(t.taskArn)?.knownStatus, 'RUNNING');
+    assert.equal(created(rt).length, 1, 'the same container, not a new one');
+  });
+
   it('a container that exited while the agent was down ends its task after the restart', async () => {
     const rt = new FakeRuntime();
     const h1 = await harness({ rt });

@@ -13,9 +13,11 @@ import type { Logger } from 'pino';
 import type { Clock } from '../../domain/clock.js';
 import type { BackoffPolicy } from '../backoff.js';
 import { gatewayOf, type Cidr } from '../network/ipam.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { dnsFilesIn, removeTaskDnsFiles } from '../network/dns-files.js';
 import { privateDnsName } from '../network/ipam.js';
-import { canHoldOwnNetwork } from '../network/netwait.js';
+import { canHoldOwnNetwork, READY_FILE_NAME } from '../network/netwait.js';
 import { macAddressFor } from '../network/plumbing.js';
 import {
   plumbOwnNetwork,
@@ -273,6 +275,7 @@ export class TaskRunner {
         }
       }
     }
+    await this.finishOwnPlumbing(events);
     events.push({ type: 'resynced' });
     return events;
   }
@@ -400,6 +403,22 @@ export class TaskRunner {
     const n = this.state.network;
     if (n?.ownNetwork && state.status === 'running') await this.plumbOwn(c.dockerId, state.pid);
     return [{ type: 'started', container: name, state }];
+  }
+
+  /**
+   * After a restart: a container holding its own namespace that runs but was never told its
+   * network is ready (the agent died between its start and its plumbing) is plumbed now, or
+   * stopped if that fails; netwait would otherwise give up after a minute.
+   */
+  private async finishOwnPlumbing(events: RunnerEvent[]): Promise<void> {
+    const n = this.state.network;
+    if (!n?.ownNetwork || !n.dnsFilesDir || this.state.desired !== 'RUNNING') return;
+    if (existsSync(join(readyDirOf(n.dnsFilesDir), READY_FILE_NAME))) return;
+    for (const e of events) {
+      if (e.type !== 'inspected' || e.target === PAUSE_TARGET || e.state?.status !== 'running') continue;
+      this.owner.log.warn({ task: this.taskArn }, "plumbing a task's network left unfinished by a restart");
+      await this.plumbOwn(e.state.id, e.state.pid);
+    }
   }
 
   /** What the container holding its own namespace needs besides the usual: see network/netwait.ts. */
