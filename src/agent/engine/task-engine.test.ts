@@ -129,6 +129,18 @@ async function harness(
   return h;
 }
 
+/** A plumber that succeeds and remembers what it was asked. */
+function recordingPlumber(): { attached: AttachRequest[]; plumber: NamespacePlumber } {
+  const attached: AttachRequest[] = [];
+  const plumber: NamespacePlumber = {
+    attach: (req) => {
+      attached.push(req);
+      return Promise.resolve({ macAddress: macAddressFor(req.ip) });
+    },
+  };
+  return { attached, plumber };
+}
+
 const created = (rt: FakeRuntime): ContainerSpec[] =>
   rt.calls.filter((x) => x.op === 'createContainer').map((x) => x.args[0] as ContainerSpec);
 
@@ -328,13 +340,7 @@ describe('TaskEngine with the fake runtime', () => {
   });
 
   it('awsvpc plumbed by the agent: an isolated pause namespace, eth0 attached, DNS files mounted', async () => {
-    const attached: AttachRequest[] = [];
-    const plumber: NamespacePlumber = {
-      attach: (req) => {
-        attached.push(req);
-        return Promise.resolve({ macAddress: macAddressFor(req.ip) });
-      },
-    };
+    const { attached, plumber } = recordingPlumber();
     const h = await harness({ plumber });
     h.rt.addImage('img/app:1');
     const t = task(
@@ -384,15 +390,10 @@ describe('TaskEngine with the fake runtime', () => {
   });
 
   it('awsvpc, one container: it holds its own namespace behind netwait, plumbed after its start', async () => {
-    const attached: AttachRequest[] = [];
+    const { attached, plumber } = recordingPlumber();
     const h = await harness({
       netwaitPath: '/var/lib/berth/bin/netwait',
-      plumber: {
-        attach: (req) => {
-          attached.push(req);
-          return Promise.resolve({ macAddress: macAddressFor(req.ip) });
-        },
-      },
+      plumber,
     });
     h.rt.addImage('img/app:1', {
       config: { entryPoint: ['/docker-entrypoint.sh'], command: ['serve', '--port', '80'] },
@@ -544,13 +545,7 @@ describe('TaskEngine with the fake runtime', () => {
 
   it('awsvpc, one container: a restart between its start and its plumbing plumbs it then', async () => {
     const rt = new FakeRuntime();
-    const attached: AttachRequest[] = [];
-    const plumber: NamespacePlumber = {
-      attach: (req) => {
-        attached.push(req);
-        return Promise.resolve({ macAddress: macAddressFor(req.ip) });
-      },
-    };
+    const { attached, plumber } = recordingPlumber();
     const h1 = await harness({ rt, plumber, netwaitPath: '/var/lib/berth/bin/netwait' });
     rt.addImage('img/app:1', { config: { command: ['serve'] } });
     const t = task([c('app')], {
