@@ -609,7 +609,7 @@ async function placeShare(
     strategies: spec.strategies ?? parsePlacementStrategies(DEFAULT_TASK_STRATEGY),
     requiredAttributes: spec.requiredAttributes ?? [],
   };
-  let todo = share.indexes;
+  let pendingIndexes = share.indexes;
   let lost = 0;
   /** The view a plan reads must show every write up to here. */
   let atLeast = arrival;
@@ -621,7 +621,7 @@ async function placeShare(
         committed: Map<number, VersionedInstance>;
       }
     | undefined;
-  while (todo.length > 0) {
+  while (pendingIndexes.length > 0) {
     if (!plan) {
       const view = await currentView(deps.store, target, atLeast);
       const candidates = candidatesOf(view.snapshot(), target, share.group);
@@ -645,7 +645,7 @@ async function placeShare(
 
     let failure: PlacementFailure | undefined;
     const planned: { index: number; at: number; inst: PlacementInstance; gpuIds: readonly string[] }[] = [];
-    for (const index of todo.slice(0, MAX_TASKS_PER_COMMIT)) {
+    for (const index of pendingIndexes.slice(0, MAX_TASKS_PER_COMMIT)) {
       const d = plan.session.next();
       if (d.failure) {
         failure = d.failure;
@@ -712,7 +712,7 @@ async function placeShare(
     }
     if (committed === undefined) {
       // The plan rests on records that changed in a way that matters: plan again on fresh ones.
-      todo = todo.filter((i) => byIndex[i] === undefined);
+      pendingIndexes = pendingIndexes.filter((i) => byIndex[i] === undefined);
       plan = undefined;
       continue;
     }
@@ -720,7 +720,7 @@ async function placeShare(
     for (const t of tasks) byIndex[t.index] = t.task;
     for (const [at, h] of hosts)
       plan.committed.set(at, { key: h.base.key, version: committed, value: h.value });
-    todo = todo.slice(planned.length);
+    pendingIndexes = pendingIndexes.slice(planned.length);
     deps.log.debug(
       {
         tasks: tasks.map((t) => t.task.taskArn),

@@ -24,6 +24,7 @@ import type { ContainerDefinition, KeyValuePair } from '../../generated/ecs/type
 import type {
   ContainerSpec,
   DeviceMapping,
+  ImageCommand,
   Mount,
   NetworkMode as RuntimeNetworkMode,
   PortBinding,
@@ -47,7 +48,6 @@ import {
   netwaitEntryPoint,
   NETWAIT_IN_CONTAINER,
   READY_DIR_IN_CONTAINER,
-  type ImageCommand,
 } from '../network/netwait.js';
 
 /** Docker's smallest CpuShares value. */

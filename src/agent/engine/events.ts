@@ -1,7 +1,7 @@
 // The vocabulary of a task runner: the actions it may take (computed by transitions.ts) and the
 // events that change what it knows (applied by reduce.ts). Actions are I/O; events are facts.
 import type { AgentTask } from '../../domain/agent-protocol.js';
-import type { ContainerEvent, ContainerState } from '../runtime/container-runtime.js';
+import type { ContainerEvent, ContainerState, ImageCommand } from '../runtime/container-runtime.js';
 import type { ErrorInfo, StopCode } from './task-state.js';
 
 export type Action =
@@ -59,7 +59,7 @@ export type RunnerEvent =
   /** Events may have been missed (the engine came back): re-inspect before acting. */
   | { type: 'resync-needed' }
   | { type: 'began'; action: Action }
-  | { type: 'pulled'; container: string; imageId: string }
+  | { type: 'pulled'; container: string; imageId: string; imageCommand?: ImageCommand }
   | {
       type: 'created';
       container: string;

@@ -348,6 +348,7 @@ export function reduce(state: TaskState, e: RunnerEvent, ctx: ReduceContext): vo
       if (!c) return;
       delete state.retries[c.name];
       c.imageId = e.imageId;
+      if (e.imageCommand) c.imageCommand = e.imageCommand;
       forward(c, 'PULLED');
       return;
     }

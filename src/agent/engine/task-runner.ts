@@ -27,7 +27,7 @@ import {
   startPause,
   type TaskNetworkSettings,
 } from '../network/task-network.js';
-import type { ContainerRuntime, PullPolicy } from '../runtime/container-runtime.js';
+import type { ContainerRuntime, ImageCommand, PullPolicy } from '../runtime/container-runtime.js';
 import {
   CannotCreateContainerError,
   CannotCreateNetworkError,
@@ -351,7 +351,7 @@ export class TaskRunner {
   private async pull(name: string): Promise<RunnerEvent[]> {
     const c = this.container(name);
     const r = await this.runtime.pullImage(c.image, { policy: this.owner.settings.pullPolicy });
-    return [{ type: 'pulled', container: name, imageId: r.imageId }];
+    return [{ type: 'pulled', container: name, imageId: r.imageId, imageCommand: r.imageCommand }];
   }
 
   private async create(name: string): Promise<RunnerEvent[]> {
@@ -365,9 +365,7 @@ export class TaskRunner {
       dockerNames,
       ...(this.state.network?.pauseDockerId ? { pauseContainer: this.state.network.pauseDockerId } : {}),
       ...(this.state.network?.dnsFilesDir ? { dnsFiles: dnsFilesIn(this.state.network.dnsFilesDir) } : {}),
-      ...(this.state.network?.ownNetwork
-        ? { ownNetwork: await this.ownNetworkInput(c.imageId ?? c.image) }
-        : {}),
+      ...(this.state.network?.ownNetwork ? { ownNetwork: await this.ownNetworkInput(c) } : {}),
       volumes: planVolumes(this.state.task).sources,
       metadataBaseUrl: this.owner.metadataBaseUrl(),
       hostId: this.owner.settings.hostId,
@@ -422,7 +420,9 @@ export class TaskRunner {
   }
 
   /** What the container holding its own namespace needs besides the usual: see network/netwait.ts. */
-  private async ownNetworkInput(image: string): Promise<NonNullable<SpecInput['ownNetwork']>> {
+  private async ownNetworkInput(
+    c: TaskState['containers'][number],
+  ): Promise<NonNullable<SpecInput['ownNetwork']>> {
     const n = this.state.network;
     const netwaitPath = this.owner.settings.taskNetwork?.plumbing?.netwaitPath;
     if (!n?.ip || !n.dnsFilesDir || netwaitPath === undefined) {
@@ -431,15 +431,20 @@ export class TaskRunner {
         { kind: 'invalid', retriable: false },
       );
     }
-    const info = await this.runtime.inspectImage(image);
-    if (!info)
-      throw new CannotCreateContainerError(`image ${image} is not on this host`, { kind: 'not-found' });
     return {
       hostname: privateDnsName(n.ip, this.state.task.region),
       netwaitPath,
       readyDir: readyDirOf(n.dnsFilesDir),
-      image: info.config,
+      image: c.imageCommand ?? (await this.inspectImageCommand(c.imageId ?? c.image)),
     };
+  }
+
+  /** For a container pulled by an agent that did not record the image's command yet. */
+  private async inspectImageCommand(image: string): Promise<ImageCommand> {
+    const info = await this.runtime.inspectImage(image);
+    if (!info)
+      throw new CannotCreateContainerError(`image ${image} is not on this host`, { kind: 'not-found' });
+    return info.config;
   }
 
   /**

@@ -9,7 +9,7 @@ import type { AgentTask, EniObservation, TaskStateReport } from '../../domain/ag
 import type { TaskStatus } from '../../domain/task/status.js';
 import { effectiveNetworkMode } from '../../domain/task-definition/network.js';
 import type { ContainerDefinition, NetworkMode } from '../../generated/ecs/types.js';
-import type { AssignedPort, ContainerNetwork } from '../runtime/container-runtime.js';
+import type { AssignedPort, ContainerNetwork, ImageCommand } from '../runtime/container-runtime.js';
 
 export const CONTAINER_KNOWN_STATUSES = ['NONE', 'PULLED', 'CREATED', 'RUNNING', 'STOPPED'] as const;
 export type ContainerKnownStatus = (typeof CONTAINER_KNOWN_STATUSES)[number];
@@ -61,6 +61,8 @@ export interface KnownContainer {
   metadataId: string;
   /** Chosen before the container is created, so a create that crashed half-way is found again by name. */
   dockerName: string;
+  /** The image's own entrypoint and command, as the pull found them (netwait needs them). */
+  imageCommand?: ImageCommand;
   dockerId?: string;
   imageId?: string;
   known: ContainerKnownStatus;

@@ -64,9 +64,13 @@ export interface TaskDnsFiles {
   hosts: string;
 }
 
-/** The files' paths for a task (one directory per task under the agent's data directory). */
+/**
+ * The files' paths for a task (one directory per task under the agent's data directory). A task
+ * id that is not a plain name is hex-encoded, so the directory cannot escape `baseDir`.
+ */
 export function taskDnsFilePaths(baseDir: string, taskId: string): TaskDnsFiles {
-  const dir = join(baseDir, taskId);
+  const safe = /^[A-Za-z0-9_-]+$/.test(taskId) ? taskId : Buffer.from(taskId).toString('hex').slice(0, 64);
+  const dir = join(baseDir, safe);
   return { dir, ...dnsFilesIn(dir) };
 }
 

@@ -12,6 +12,7 @@ import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AgentTask } from '../../domain/agent-protocol.js';
 import type { ContainerDefinition } from '../../generated/ecs/types.js';
+import type { ImageCommand } from '../runtime/container-runtime.js';
 import { CannotCreateContainerError } from '../runtime/errors.js';
 import { NETWAIT_X86_64_BASE64 } from './netwait-binary.js';
 
@@ -46,11 +47,6 @@ export async function installNetwait(dir: string, program: Buffer): Promise<stri
 export function canHoldOwnNetwork(task: AgentTask): boolean {
   const td = task.taskDefinition;
   return (td.containerDefinitions?.length ?? 0) === 1 && td.pidMode !== 'task' && td.ipcMode !== 'task';
-}
-
-export interface ImageCommand {
-  entryPoint?: string[];
-  command?: string[];
 }
 
 /**

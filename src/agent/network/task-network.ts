@@ -10,7 +10,7 @@ import type { AgentTask } from '../../domain/agent-protocol.js';
 import type { ContainerRuntime, ContainerSpec, NetworkInfo } from '../runtime/container-runtime.js';
 import { CannotCreateContainerError, CannotCreateNetworkError } from '../runtime/errors.js';
 import { LABEL_CLUSTER, LABEL_HOST_ID, LABEL_PAUSE, LABEL_TASK_ARN } from '../engine/labels.js';
-import { clusterNameOf, containerDefinitions } from '../engine/task-state.js';
+import { clusterNameOf, containerDefinitions, taskIdOf } from '../engine/task-state.js';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { removeTaskDnsFiles, taskDnsFilePaths, writeTaskDnsFiles, type TaskDnsFiles } from './dns-files.js';
@@ -162,17 +162,7 @@ export async function startPause(
       if (st.pid === undefined)
         throw new CannotCreateNetworkError(`the pause container of ${task.taskArn} has no process`);
       const files = await writeDnsFilesFor(task, ip, s.plumbing.filesDir);
-      const { macAddress } = await s.plumbing.plumber
-        .attach({
-          pid: st.pid,
-          bridge: s.bridge,
-          ip,
-          prefixLength: s.cidr.prefix,
-          gateway: gatewayOf(s.cidr),
-        })
-        .catch((e: unknown) => {
-          throw new CannotCreateNetworkError((e as Error).message, { cause: e });
-        });
+      const macAddress = await attachInterface(s, st.pid, ip);
       return { dockerId: id, macAddress, dnsFilesDir: files.dir };
     }
     const net = st.networks.find((n) => n.name === s.networkName);
@@ -239,17 +229,27 @@ export async function plumbOwnNetwork(
   dnsFilesDir: string,
   s: TaskNetworkSettings & { bridge: string },
 ): Promise<void> {
-  if (!s.plumbing) throw new CannotCreateNetworkError('this agent does not plumb task namespaces');
-  await s.plumbing.plumber
-    .attach({ pid, bridge: s.bridge, ip, prefixLength: s.cidr.prefix, gateway: gatewayOf(s.cidr) })
-    .catch((e: unknown) => {
-      throw new CannotCreateNetworkError((e as Error).message, { cause: e });
-    });
+  await attachInterface(s, pid, ip);
   await markNetworkReady(readyDirOf(dnsFilesDir));
 }
 
-/** The last part of a task ARN: a directory name that cannot escape its parent. */
-function taskIdOf(taskArn: string): string {
-  const id = taskArn.slice(taskArn.lastIndexOf('/') + 1);
-  return /^[A-Za-z0-9_-]+$/.test(id) ? id : Buffer.from(taskArn).toString('hex').slice(0, 64);
+/** The task's interface in the namespace of `pid`, on the task bridge; returns its MAC. */
+async function attachInterface(
+  s: TaskNetworkSettings & { bridge: string },
+  pid: number,
+  ip: string,
+): Promise<string> {
+  if (!s.plumbing) throw new CannotCreateNetworkError('this agent does not plumb task namespaces');
+  try {
+    const r = await s.plumbing.plumber.attach({
+      pid,
+      bridge: s.bridge,
+      ip,
+      prefixLength: s.cidr.prefix,
+      gateway: gatewayOf(s.cidr),
+    });
+    return r.macAddress;
+  } catch (e) {
+    throw new CannotCreateNetworkError((e as Error).message, { cause: e });
+  }
 }

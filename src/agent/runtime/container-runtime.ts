@@ -41,6 +41,13 @@ export interface PullResult {
   pulled: boolean;
   /** Set when policy 'remote-or-cached' used the local copy because the registry failed. */
   fallbackReason?: string;
+  /** The image's own entrypoint and command (what a container runs unless told otherwise). */
+  imageCommand: ImageCommand;
+}
+
+export interface ImageCommand {
+  entryPoint?: string[];
+  command?: string[];
 }
 
 export interface ImageHealthCheck {

@@ -323,7 +323,7 @@ export class DockerRuntime implements ContainerRuntime {
       case 'never':
       case 'if-not-present': {
         const local = await this.inspectImageForPull(image);
-        if (local) return { imageId: local.id, pulled: false };
+        if (local) return pullResult(local, false);
         if (policy === 'never') {
           throw new CannotPullContainerError(
             `image ${image} is not present on this host and the pull policy is 'never'`,
@@ -342,7 +342,7 @@ export class DockerRuntime implements ContainerRuntime {
           const local = await this.inspectImageForPull(image);
           if (!local) throw e;
           this.log?.warn({ image, err: e.message }, 'pull failed; using the cached image');
-          return { imageId: local.id, pulled: false, fallbackReason: e.message };
+          return { ...pullResult(local, false), fallbackReason: e.message };
         }
       default: {
         const never: never = policy;
@@ -366,7 +366,7 @@ export class DockerRuntime implements ContainerRuntime {
     const local = await this.inspectImageForPull(image);
     if (!local)
       throw new CannotPullContainerError(`image ${image} is missing right after its pull completed`);
-    return { imageId: local.id, pulled: true };
+    return pullResult(local, true);
   }
 
   /**
@@ -997,4 +997,13 @@ function toAuthConfig(a: RegistryAuth, registry: string | undefined): Record<str
   if (a.identityToken !== undefined) out.identitytoken = a.identityToken;
   if (a.registryToken !== undefined) out.registrytoken = a.registryToken;
   return out;
+}
+
+function pullResult(local: ImageInfo, pulled: boolean): PullResult {
+  const { entryPoint, command } = local.config;
+  return {
+    imageId: local.id,
+    pulled,
+    imageCommand: { ...(entryPoint ? { entryPoint } : {}), ...(command ? { command } : {}) },
+  };
 }

@@ -26,6 +26,7 @@ import {
   type EventFilter,
   type EventOptions,
   type EventStream,
+  type ImageCommand,
   type ImageInfo,
   type LabelSelector,
   type ListContainersOptions,
@@ -460,13 +461,13 @@ export class FakeRuntime implements ContainerRuntime {
     const local = this.images.get(image);
     switch (policy) {
       case 'never':
-        if (local) return { imageId: local.id, pulled: false };
+        if (local) return { imageId: local.id, pulled: false, imageCommand: imageCommandOf(local.image) };
         throw new CannotPullContainerError(
           `image ${image} is not present on this host and the pull policy is 'never'`,
           { kind: 'not-found' },
         );
       case 'if-not-present':
-        if (local) return { imageId: local.id, pulled: false };
+        if (local) return { imageId: local.id, pulled: false, imageCommand: imageCommandOf(local.image) };
         return this.pullFromRegistry(image, options.auth);
       case 'always':
         return this.pullFromRegistry(image, options.auth);
@@ -475,7 +476,12 @@ export class FakeRuntime implements ContainerRuntime {
           return this.pullFromRegistry(image, options.auth);
         } catch (e) {
           if (local && e instanceof CannotPullContainerError) {
-            return { imageId: local.id, pulled: false, fallbackReason: e.message };
+            return {
+              imageId: local.id,
+              pulled: false,
+              fallbackReason: e.message,
+              imageCommand: imageCommandOf(local.image),
+            };
           }
           throw e;
         }
@@ -510,7 +516,7 @@ export class FakeRuntime implements ContainerRuntime {
       );
     }
     const imageId = this.addImage(image, remote);
-    return { imageId, pulled: true };
+    return { imageId, pulled: true, imageCommand: imageCommandOf(remote) };
   }
 
   async inspectImage(ref: string): Promise<ImageInfo | undefined> {
@@ -1212,4 +1218,9 @@ function macFor(ip: number): string {
       .split('.')
       .map((b) => Number(b).toString(16).padStart(2, '0')),
   ].join(':');
+}
+
+function imageCommandOf(image: FakeImage): ImageCommand {
+  const { entryPoint, command } = image.config ?? {};
+  return { ...(entryPoint ? { entryPoint } : {}), ...(command ? { command } : {}) };
 }

@@ -270,6 +270,20 @@ export function computeServiceStep(input: ServiceStepInput): ServiceStep {
   return ctx.finish();
 }
 
+/**
+ * Whether the stop of `task` (at `at`, epoch seconds) already has its service event: the
+ * scheduler's own stops have theirs, others once the stopsSeen watermark covers them.
+ */
+export function isStopNoted(
+  task: TaskRecord,
+  at: number,
+  seen: { at: number; taskIds: string[] } | undefined,
+): boolean {
+  if (task.stopCode === 'ServiceSchedulerInitiated') return true;
+  if (seen === undefined) return false;
+  return at < seen.at || (at === seen.at && seen.taskIds.includes(taskIdOf(task.taskArn)));
+}
+
 /** One event per task that stopped on its own since the last pass (the scheduler's own stops have theirs). */
 function noteStoppedTasks(ctx: StepContext): void {
   const seen = ctx.internals.stopsSeen;
@@ -279,10 +293,7 @@ function noteStoppedTasks(ctx: StepContext): void {
     const at = stoppedAtOf(t);
     if (at === undefined) continue;
     if (maxAt === undefined || at > maxAt) maxAt = at;
-    if (t.stopCode === 'ServiceSchedulerInitiated') continue;
-    const isNew =
-      seen === undefined || at > seen.at || (at === seen.at && !seen.taskIds.includes(taskIdOf(t.taskArn)));
-    if (isNew) fresh.push({ task: t, at });
+    if (!isStopNoted(t, at, seen)) fresh.push({ task: t, at });
   }
   if (maxAt === undefined) return;
   fresh.sort((a, b) => a.at - b.at || byAge(a.task, b.task));

@@ -25,6 +25,7 @@
 // it leaves the service's deployments; every task once the service is INACTIVE or gone.
 import type { ServiceRecord, TaskRecord } from '../records.js';
 import { stoppedAtOf } from '../service/circuit-breaker.js';
+import { isStopNoted } from '../service/reconcile.js';
 
 /** ECS forgets a stopped task after about an hour. */
 export const DEFAULT_STOPPED_TASK_RETENTION_MS = 60 * 60_000;
@@ -63,21 +64,6 @@ export function serviceNameOfTask(task: Pick<TaskRecord, 'group'>): string | und
   if (g === undefined || !g.startsWith(SERVICE_GROUP)) return undefined;
   const name = g.slice(SERVICE_GROUP.length);
   return name === '' ? undefined : name;
-}
-
-function taskIdOf(taskArn: string): string {
-  return taskArn.slice(taskArn.lastIndexOf('/') + 1);
-}
-
-/** The same rule as reconcile.ts noteStoppedTasks: the scheduler's own stops have their event already. */
-function isStopNoted(
-  task: TaskRecord,
-  at: number,
-  seen: { at: number; taskIds: string[] } | undefined,
-): boolean {
-  if (task.stopCode === 'ServiceSchedulerInitiated') return true;
-  if (seen === undefined) return false;
-  return at < seen.at || (at === seen.at && seen.taskIds.includes(taskIdOf(task.taskArn)));
 }
 
 /**
