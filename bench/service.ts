@@ -56,6 +56,7 @@ import { busyboxImage, ensureBusyboxImage } from '../test/support/images.js';
 import { startBerthUp, waitForTasks, type UpProcess } from '../test/up/up-process.js';
 import { newRunLabel, removeContainersLabelled, run } from './support/berth.js';
 import { makeDeadline, pollUntil } from './support/bounds.js';
+import { waitForQuiet } from './support/quiet.js';
 import { median } from './support/stats.js';
 
 const { values: args } = parseArgs({
@@ -133,8 +134,21 @@ const errorText = (e: unknown): string => (e instanceof Error ? e.message : Stri
  * Runs a measured step; a failure is recorded (and the other steps still run) unless the run
  * itself is out of time or interrupted.
  */
-async function attempt<T>(what: string, fn: () => Promise<T>): Promise<Outcome<T>> {
+/** Before each timed phase: how long the machine took to go quiet, and whether it did. */
+const quietWaits: string[] = [];
+
+async function attempt<T>(
+  what: string,
+  fn: () => Promise<T>,
+  opts: { timed?: boolean } = {},
+): Promise<Outcome<T>> {
   deadline.check();
+  if (opts.timed) {
+    const q = await waitForQuiet({ timeoutMs: Math.min(60_000, Math.max(0, deadline.remainingMs())) });
+    quietWaits.push(
+      `${what} ${(q.waitedMs / 1000).toFixed(1)} s${q.quiet ? '' : ` (still ${(q.busy * 100).toFixed(0)}% busy)`}`,
+    );
+  }
   process.stderr.write(`${what} ...\n`);
   try {
     return { ok: true, value: await fn() };
@@ -802,6 +816,8 @@ function report(berth: Side, swarm: Side, machine: string): void {
     if (o?.ok) console.log(`   ${name} runs (ms): ${o.value.map((v) => v.toFixed(0)).join(' ')}`);
   }
 
+  if (quietWaits.length) console.log(`   waits for a quiet machine: ${quietWaits.join(', ')}`);
+
   const failures: string[] = [];
   for (const [who, side] of [
     ['berth', berth],
@@ -827,6 +843,7 @@ async function machineNote(load: string): Promise<string> {
     `workload: ${busyboxImage} \`sleep 3600\` with an init process, ${MEMORY_MIB} MiB memory limit, image local; network: Berth ${BERTH_NETWORK === 'awsvpc' ? "awsvpc (a namespace and an address per task on the agent's task bridge)" : "bridge (Docker's default bridge)"}, Swarm its default (a namespace per task on Docker's bridge)`,
     `swarm: image by local id (no registry), --restart-delay ${RESTART_DELAY} (stock 5s; Berth: none), --update-monitor ${UPDATE_MONITOR} (stock 5s; Berth's task stability window: 5 s)`,
     `polling every ${POLL_MS} ms (converge, update) and ${KILL_POLL_MS} ms (kills) on both sides`,
+    "before each timed phase, a wait until the CPUs are under 10% busy (so one phase's teardown is not billed to the next)",
   ].join('\n');
 }
 
@@ -852,12 +869,14 @@ async function main(): Promise<void> {
     if (b) {
       const first = await registerDefinition(b, '1');
       const bb = b;
-      berthResults.converge = await attempt('berth: converge', () => berthConverge(bb, first));
+      berthResults.converge = await attempt('berth: converge', () => berthConverge(bb, first), {
+        timed: true,
+      });
       await bestEffort('removing the berth converge service', () => berthRemoveService(bb, CONVERGE_NAME));
     }
     if (s) {
       const ss = s;
-      swarmResults.converge = await attempt('swarm: converge', () => swarmConverge(ss));
+      swarmResults.converge = await attempt('swarm: converge', () => swarmConverge(ss), { timed: true });
       await bestEffort('removing the swarm converge service', () => swarmRemoveService(CONVERGE_NAME));
     }
 
@@ -870,8 +889,8 @@ async function main(): Promise<void> {
         await berthRunningTasks(bb.ecs, UPDATE_NAME, UPDATE_TASKS, first);
       });
       if (ready.ok) {
-        berthResults.update = await attempt('berth: rolling update', () => berthUpdate(bb));
-        berthResults.kills = await attempt('berth: kills', () => berthKills(bb));
+        berthResults.update = await attempt('berth: rolling update', () => berthUpdate(bb), { timed: true });
+        berthResults.kills = await attempt('berth: kills', () => berthKills(bb), { timed: true });
       } else {
         berthResults.update = berthResults.kills = { ok: false, error: `set-up: ${ready.error}` };
       }
@@ -884,8 +903,8 @@ async function main(): Promise<void> {
         await waitSwarmRunning(UPDATE_NAME, UPDATE_TASKS, SETTLE_TIMEOUT_MS, POLL_MS);
       });
       if (ready.ok) {
-        swarmResults.update = await attempt('swarm: rolling update', () => swarmUpdate());
-        swarmResults.kills = await attempt('swarm: kills', () => swarmKills());
+        swarmResults.update = await attempt('swarm: rolling update', () => swarmUpdate(), { timed: true });
+        swarmResults.kills = await attempt('swarm: kills', () => swarmKills(), { timed: true });
       } else {
         swarmResults.update = swarmResults.kills = { ok: false, error: `set-up: ${ready.error}` };
       }

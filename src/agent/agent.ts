@@ -26,6 +26,7 @@ import { TaskEngine } from './engine/task-engine.js';
 import { createLogsHandler, type LogsHandler } from './logs/handler.js';
 import { startMetadataServer, type MetadataServer } from './metadata/server.js';
 import { parseCidr } from './network/ipam.js';
+import { NetlinkPlumber } from './network/netplumb.js';
 import { installNetwait, netwaitProgram } from './network/netwait.js';
 import { DockerImageImporter, ensurePauseImage } from './network/pause-image.js';
 import { plumbingUnavailableReason, type NamespacePlumber } from './network/plumbing.js';
@@ -67,7 +68,7 @@ export class BerthAgent implements AgentTaskView {
   private readonly ownsRuntime: boolean;
   private readonly plumber: NamespacePlumber | undefined;
   /** The plumber this agent started (closed with it). */
-  private ownPlumber: ProcessPlumber | undefined;
+  private ownPlumber: (NamespacePlumber & { close(): void }) | undefined;
   private life: LifeState = 'new';
   private readonly abort = new AbortController();
   private state: StateFile | undefined;
@@ -259,7 +260,10 @@ export class BerthAgent implements AgentTaskView {
     // A runtime other than Docker has no namespaces for `ip` to plumb.
     if (!this.ownsRuntime && mode === 'auto') return undefined;
     const why = await plumbingUnavailableReason();
-    const plumbing = { plumber: (this.ownPlumber = new ProcessPlumber()), filesDir };
+    // rtnetlink from one small program where it is built for this machine; `ip` and `nsenter` otherwise.
+    const netlink =
+      why === undefined ? NetlinkPlumber.forThisMachine(join(this.config.dataDir, 'bin')) : undefined;
+    const plumbing = { plumber: (this.ownPlumber = netlink ?? new ProcessPlumber()), filesDir };
     if (why === undefined) return this.withNetwait(plumbing);
     if (mode === 'agent') {
       // Asked for explicitly: tasks will fail with the plumber's reason rather than silently change path.

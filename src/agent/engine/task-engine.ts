@@ -249,8 +249,8 @@ export class TaskEngine implements AgentTaskView, RunnerOwner {
     return ip;
   }
 
-  flushState(): void {
-    this.opts.state.markDirty();
+  flushState(taskArn: string): void {
+    this.opts.state.markDirty(taskArn);
     this.opts.state.flush();
   }
 
@@ -264,7 +264,7 @@ export class TaskEngine implements AgentTaskView, RunnerOwner {
       enqueueReport(this.data, { id: randomUUID(), change: report, queuedAt: this.clock.now() });
       this.scheduleSend();
     }
-    this.opts.state.markDirty();
+    this.opts.state.markDirty(runner.taskArn);
   }
 
   hasPendingReport(taskArn: string): boolean {
@@ -278,7 +278,7 @@ export class TaskEngine implements AgentTaskView, RunnerOwner {
     const finished = (this.data.finished ??= {});
     for (const [arn, at] of Object.entries(finished)) if (now - at > FINISHED_MEMORY_MS) delete finished[arn];
     finished[runner.taskArn] = now;
-    this.opts.state.markDirty();
+    this.opts.state.markDirty(runner.taskArn);
     this.log.info({ task: runner.taskArn }, 'task cleaned up');
   }
 
@@ -329,7 +329,7 @@ export class TaskEngine implements AgentTaskView, RunnerOwner {
         { report: id, task: entry?.change.taskArn, error },
         'control plane refused a report; dropped',
       );
-    this.opts.state.markDirty();
+    this.opts.state.markDirty(entry?.change.taskArn);
     // A runner waiting for its last report before cleaning up looks again.
     if (entry) this.runners.get(entry.change.taskArn)?.post({ type: 'tick' });
   }

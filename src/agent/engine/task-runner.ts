@@ -65,8 +65,8 @@ export interface RunnerOwner {
   ensureTaskNetwork(): Promise<{ bridge: string }>;
   /** A free awsvpc address for the task, or undefined when the subnet is full. */
   allocateAddress(taskArn: string): string | undefined;
-  /** Writes the state now (before an action whose effect must not be forgotten). */
-  flushState(): void;
+  /** Writes the task's state now (before an action whose effect must not be forgotten). */
+  flushState(taskArn: string): void;
   /** The runner changed its state: persist it, report it if due. */
   changed(runner: TaskRunner): void;
   /** The task's report has not been acknowledged yet (clean-up waits for it). */
@@ -310,7 +310,7 @@ export class TaskRunner {
         },
         this.context(),
       );
-      this.owner.flushState();
+      this.owner.flushState(this.taskArn);
     }
     if (tn.plumbing?.netwaitPath !== undefined && canHoldOwnNetwork(this.state.task)) {
       const own = await prepareOwnNetwork(this.state.task, n.ip!, tn.plumbing.filesDir);

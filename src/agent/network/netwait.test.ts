@@ -2,7 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AgentTask } from '../../domain/agent-protocol.js';
@@ -113,6 +113,47 @@ describe(
         assert.ok(Date.now() - started >= 140, 'it waited for the file');
         assert.match(r.out, /^one two kept$/m);
         assert.match(r.out, /SigBlk:\s+0+$/m, 'the program starts with no signal blocked');
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    it('sleeps while it waits (no polling), and wakes on the file or a signal', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'berth-netwait-'));
+      try {
+        const bin = await installNetwait(dir, program!);
+        const ready = join(dir, 'ready');
+        const p = run([bin, ready, 'true']);
+        await new Promise((r) => setTimeout(r, 500));
+        const status = readFileSync(`/proc/${p.child.pid}/status`, 'utf8');
+        const switches = Number(/voluntary_ctxt_switches:\s+(\d+)/.exec(status)?.[1]);
+        // Polling every millisecond made hundreds of switches in this time.
+        assert.ok(switches < 20, `${switches} context switches while waiting half a second`);
+        writeFileSync(ready, '');
+        assert.equal((await p.done).code, 0);
+
+        const interrupted = run([bin, join(dir, 'never'), 'true']);
+        setTimeout(() => interrupted.child.kill('SIGINT'), 100);
+        assert.equal((await interrupted.done).code, 130);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    it('waits for a file in a directory made later (polling, as there is nothing to watch yet)', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'berth-netwait-'));
+      try {
+        const bin = await installNetwait(dir, program!);
+        const later = join(dir, 'later');
+        const p = run([bin, join(later, 'ready'), 'true']);
+        setTimeout(() => {
+          mkdirSync(later);
+          writeFileSync(join(later, 'ready'), '');
+        }, 150);
+        assert.equal((await p.done).code, 0);
+        const stopped = run([bin, join(dir, 'missing', 'ready'), 'true']);
+        setTimeout(() => stopped.child.kill('SIGTERM'), 100);
+        assert.equal((await stopped.done).code, 143);
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }

@@ -8,13 +8,14 @@
 // pause container doubles what a one-container task costs to start. Tasks with several
 // containers, or pid/ipc mode `task`, keep the pause container: their containers need the
 // namespace to exist before any of them starts.
-import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AgentTask } from '../../domain/agent-protocol.js';
 import type { ContainerDefinition } from '../../generated/ecs/types.js';
 import type { ImageCommand } from '../runtime/container-runtime.js';
 import { CannotCreateContainerError } from '../runtime/errors.js';
 import { NETWAIT_X86_64_BASE64 } from './netwait-binary.js';
+import { installProgram, programFor } from './programs.js';
 
 /** Where containers see the program and the directory of the ready file. */
 export const NETWAIT_IN_CONTAINER = '/.berth/netwait';
@@ -22,25 +23,13 @@ export const READY_DIR_IN_CONTAINER = '/.berth/net';
 export const READY_FILE_NAME = 'ready';
 
 /** The program for this machine, if there is one (x86_64 Linux only for now). */
-export function netwaitProgram(
-  arch: string = process.arch,
-  platform: string = process.platform,
-): Buffer | undefined {
-  if (platform !== 'linux' || arch !== 'x64') return undefined;
-  return Buffer.from(NETWAIT_X86_64_BASE64, 'base64');
+export function netwaitProgram(arch?: string, platform?: string): Buffer | undefined {
+  return programFor(NETWAIT_X86_64_BASE64, arch, platform);
 }
 
 /** Writes the program into `dir` (read-only, executable) unless it is there already; returns its path. */
-export async function installNetwait(dir: string, program: Buffer): Promise<string> {
-  const path = join(dir, 'netwait');
-  const current = await readFile(path).catch(() => undefined);
-  if (current?.equals(program)) return path;
-  await mkdir(dir, { recursive: true });
-  const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, program);
-  await chmod(tmp, 0o555);
-  await rename(tmp, path);
-  return path;
+export function installNetwait(dir: string, program: Buffer): Promise<string> {
+  return installProgram(dir, 'netwait', program);
 }
 
 /** Whether a task can hold its network in its only container. */

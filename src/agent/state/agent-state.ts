@@ -1,11 +1,13 @@
 // Everything the agent must not forget across a restart (kill -9 included): its host id, its
 // registrations, the tasks it runs (see engine/task-state.ts) and the reports the control plane
-// has not acknowledged yet (the outbox). One JSON document; see state-file.ts for how it is
-// written.
+// has not acknowledged yet (the outbox). Kept on disk as a snapshot of this document followed by
+// a journal of changes; see state-file.ts.
 import type { TaskStateReport } from '../../domain/agent-protocol.js';
 import type { TaskState } from '../engine/task-state.js';
 
-export const STATE_FORMAT_VERSION = 1;
+/** 2: the snapshot may be followed by journal lines. A version-1 file is a lone snapshot and reads the same. */
+export const STATE_FORMAT_VERSION = 2;
+const READABLE_VERSIONS: readonly unknown[] = [1, 2];
 
 export interface Registration {
   /** The control plane and cluster this registration belongs to. */
@@ -66,9 +68,9 @@ export function parseState(text: string, file: string): AgentStateData {
   }
   const d = raw as Partial<AgentStateData> | null;
   if (!d || typeof d !== 'object') throw new StateFormatError(`agent state ${file} is not an object`);
-  if (d.formatVersion !== STATE_FORMAT_VERSION) {
+  if (!READABLE_VERSIONS.includes(d.formatVersion)) {
     throw new StateFormatError(
-      `agent state ${file} has format version ${String(d.formatVersion)}; this agent reads ${STATE_FORMAT_VERSION}`,
+      `agent state ${file} has format version ${String(d.formatVersion)}; this agent reads ${READABLE_VERSIONS.join(' and ')}`,
     );
   }
   if (typeof d.hostId !== 'string' || d.hostId === '')

@@ -83,10 +83,7 @@ describe('StateFile', () => {
     assert.equal(f.writes, before);
     await new Promise((r) => setTimeout(r, 80));
     assert.equal(f.writes, before + 1);
-    assert.equal(
-      (JSON.parse(readFileSync(join(dir, STATE_FILE), 'utf8')) as { lastAddress: string }).lastAddress,
-      '10.0.0.4',
-    );
+    assert.equal(StateFile.open(dir, { flushDelayMs: 1, newHostId: () => 'x' }).data.lastAddress, '10.0.0.4');
   });
 
   it('flush writes at once, only when something changed; close writes last changes', () => {
@@ -122,6 +119,134 @@ describe('StateFile', () => {
     assert.throws(() => StateFile.open(dir, { flushDelayMs: 1, newHostId: () => 'x' }), StateFormatError);
     assert.throws(() => parseState('{"formatVersion":99,"hostId":"h"}', 'f'), /format version 99/);
     assert.throws(() => parseState('{"formatVersion":1}', 'f'), /no hostId/);
+  });
+});
+
+describe('StateFile journal', () => {
+  const open = (dir: string, extra: { compactMinBytes?: number } = {}): StateFile =>
+    StateFile.open(dir, { flushDelayMs: 60_000, newHostId: () => 'h', ...extra });
+  const fileText = (dir: string): string => readFileSync(join(dir, STATE_FILE), 'utf8');
+  const lines = (dir: string): string[] => fileText(dir).trimEnd().split('\n');
+  const addTask = (f: StateFile, name: string): string => {
+    const t = newTaskState(agentTask([c(name)], { taskArn: `arn:aws:ecs:r:1:task/c/${name}` }), testIds);
+    f.data.tasks[t.task.taskArn] = t;
+    return t.task.taskArn;
+  };
+  /** A state file holding tasks a and b, written. */
+  const withTwoTasks = (dir: string): { f: StateFile; a: string; b: string } => {
+    const f = open(dir);
+    const a = addTask(f, 'a');
+    const b = addTask(f, 'b');
+    f.markDirty();
+    f.flush();
+    return { f, a, b };
+  };
+
+  it('appends only the task named as changed, and nothing when it did not change', () => {
+    const dir = tmp();
+    const { f, a, b } = withTwoTasks(dir);
+    const before = lines(dir).length;
+    f.data.tasks[a]!.known = 'RUNNING';
+    f.markDirty(a);
+    f.flush();
+    const added = lines(dir).slice(before);
+    assert.equal(added.length, 1);
+    assert.ok(added[0]!.includes(a) && !added[0]!.includes(b));
+    const n = f.writes;
+    f.markDirty(a);
+    f.markDirty(b);
+    f.flush();
+    assert.equal(f.writes, n, 'no change, no write');
+    assert.equal(open(dir).data.tasks[a]!.known, 'RUNNING');
+  });
+
+  it('replays forgotten tasks, the outbox in order with acknowledgements, and the rest', () => {
+    const dir = tmp();
+    const { f, a, b } = withTwoTasks(dir);
+    enqueueReport(f.data, { id: 'r1', change: report(a, 'PENDING'), queuedAt: 1 });
+    enqueueReport(f.data, { id: 'r2', change: report(b, 'PENDING'), queuedAt: 2 });
+    f.markDirty(a);
+    f.flush();
+    enqueueReport(f.data, { id: 'r3', change: report(a, 'RUNNING'), queuedAt: 3 });
+    ackReport(f.data, 'r2');
+    delete f.data.tasks[b];
+    f.data.finished = { [b]: 5 };
+    f.data.lastAddress = '198.19.0.9';
+    f.markDirty(b);
+    f.flush();
+    const g = open(dir);
+    assert.deepEqual(g.data, f.data);
+    assert.deepEqual(
+      g.data.outbox.map((e) => e.id),
+      ['r3'],
+    );
+    assert.equal(g.data.tasks[b], undefined);
+  });
+
+  it('ignores a last line cut short by a kill (that flush never returned) and rewrites the file clean', () => {
+    const dir = tmp();
+    const f = open(dir);
+    const a = addTask(f, 'a');
+    f.markDirty();
+    f.flush();
+    const good = fileText(dir);
+    f.data.tasks[a]!.known = 'RUNNING';
+    f.markDirty(a);
+    f.flush();
+    const full = fileText(dir);
+    // Every cut inside the last append leaves the state of the flush before it.
+    for (const cut of [good.length + 1, good.length + 40, full.length - 2]) {
+      writeFileSync(join(dir, STATE_FILE), full.slice(0, cut));
+      const g = open(dir);
+      assert.equal(g.data.tasks[a]!.known, 'PROVISIONING');
+      assert.equal(lines(dir).length, 1, 'reopened as one snapshot');
+    }
+    writeFileSync(join(dir, STATE_FILE), full);
+    assert.equal(open(dir).data.tasks[a]!.known, 'RUNNING');
+  });
+
+  it('refuses a damaged line that is not the last, and a change it does not know', () => {
+    const dir = tmp();
+    const f = open(dir);
+    f.data.lastAddress = '1.1.1.1';
+    f.markDirty();
+    f.flush();
+    const [snap, ...rest] = lines(dir);
+    writeFileSync(join(dir, STATE_FILE), [snap, '{"task":', ...rest].join('\n') + '\n');
+    assert.throws(() => open(dir), /line 2 is not JSON/);
+    writeFileSync(join(dir, STATE_FILE), [snap, '{"what":1}'].join('\n') + '\n');
+    assert.throws(() => open(dir), /line 2 is not a change this agent knows/);
+  });
+
+  it('reads a version-1 file (one document) and writes version 2', () => {
+    const dir = tmp();
+    writeFileSync(
+      join(dir, STATE_FILE),
+      JSON.stringify({ ...emptyState('old-host'), formatVersion: 1, lastAddress: '10.0.0.7' }),
+    );
+    const f = open(dir);
+    assert.equal(f.data.hostId, 'old-host');
+    assert.equal(f.data.lastAddress, '10.0.0.7');
+    assert.equal((JSON.parse(lines(dir)[0]!) as { formatVersion: number }).formatVersion, 2);
+  });
+
+  it('rewrites itself as one snapshot once the journal outgrows it', () => {
+    const dir = tmp();
+    const f = open(dir, { compactMinBytes: 4096 });
+    const a = addTask(f, 'a');
+    f.markDirty();
+    f.flush();
+    let longest = 0;
+    for (let i = 0; i < 40; i++) {
+      f.data.tasks[a]!.startedAt = i;
+      f.markDirty(a);
+      f.flush();
+      longest = Math.max(longest, lines(dir).length);
+    }
+    assert.ok(longest > 2, 'appended for a while');
+    assert.ok(lines(dir).length < longest, 'then compacted');
+    assert.ok(!existsSync(join(dir, `${STATE_FILE}.tmp`)));
+    assert.equal(open(dir).data.tasks[a]!.startedAt, 39);
   });
 });
 
