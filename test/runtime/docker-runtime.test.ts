@@ -194,13 +194,15 @@ async function httpGet(url: string, timeoutMs = 10_000): Promise<string> {
  */
 async function startEngineProxy(
   t: TestContext,
-): Promise<{ socketPath: string; cut(): void; refuse: boolean }> {
+): Promise<{ socketPath: string; cut(): void; refuse: boolean; requests: string[] }> {
   const dir = await mkdtemp(join(tmpdir(), 'berth-proxy-'));
   const socketPath = join(dir, 'docker.sock');
   const open = new Set<Socket>();
   const state = {
     socketPath,
     refuse: false,
+    /** Request lines seen (`GET /v1.41/...`), in order. */
+    requests: [] as string[],
     cut(): void {
       for (const s of open) s.destroy();
       open.clear();
@@ -210,6 +212,10 @@ async function startEngineProxy(
     if (state.refuse) return void client.destroy();
     const upstream = connect('/var/run/docker.sock');
     open.add(client).add(upstream);
+    client.on('data', (d: Buffer) => {
+      for (const m of d.toString('latin1').matchAll(/^(GET|POST|PUT|DELETE|HEAD) (\S+) HTTP/gm))
+        state.requests.push(`${m[1]} ${m[2]}`);
+    });
     client.pipe(upstream).pipe(client);
     const drop = (): void => {
       client.destroy();
@@ -535,6 +541,23 @@ describe('DockerRuntime against the local engine', { timeout: 180_000 }, () => {
       assert.match(e.reasonText, /^CannotPullContainerError: /);
       return true;
     });
+  });
+
+  test('concurrent pulls of one image share one engine call; a finished one is not reused', async (t) => {
+    const proxy = await startEngineProxy(t);
+    const viaProxy = new DockerRuntime({ socketPath: proxy.socketPath });
+    const inspections = (): number =>
+      proxy.requests.filter((r) => /^GET \S*\/images\/\S+\/json/.test(r)).length;
+    const burst = await Promise.all(
+      Array.from({ length: 10 }, () => viaProxy.pullImage(busyboxImage, { policy: 'if-not-present' })),
+    );
+    assert.deepEqual(new Set(burst.map((r) => r.imageId)), new Set([busyboxId]));
+    assert.equal(inspections(), 1);
+    await Promise.all([
+      viaProxy.pullImage(busyboxImage, { policy: 'if-not-present' }),
+      viaProxy.pullImage(busyboxImage, { policy: 'never' }),
+    ]);
+    assert.equal(inspections(), 3, 'asked again once done, and a different policy is asked on its own');
   });
 
   test('pull policies against a local registry: auth, missing manifests, cache fallback', async (t) => {

@@ -2,6 +2,7 @@
 // has a time budget from timeouts.ts and fails with a named error from errors.ts; socket-level
 // failures become DockerUnavailableError. Requests go through one `request` helper so status
 // codes (304 "already stopped", 404 "gone") are handled in one place per operation.
+import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import Dockerode from 'dockerode';
 import type { Logger } from 'pino';
@@ -28,6 +29,7 @@ import {
   type NetworkInfo,
   type NetworkSpec,
   type PullOptions,
+  type PullPolicy,
   type PullResult,
   type RegistryAuth,
   type RemoveOptions,
@@ -135,6 +137,8 @@ export class DockerRuntime implements ContainerRuntime {
   private readonly docker: Dockerode;
   private readonly endpoint: string;
   private readonly log: Logger | undefined;
+  /** Pulls in flight, by policy, image and credentials (see pullImage). */
+  private readonly pulls = new Map<string, Promise<PullResult>>();
 
   constructor(options: DockerRuntimeOptions = {}) {
     this.timeouts = compileTimeouts(options.timeouts);
@@ -316,9 +320,28 @@ export class DockerRuntime implements ContainerRuntime {
   // -------------------------------------------------------------------------------------------
   // Images
 
-  async pullImage(ref: string, options: PullOptions = {}): Promise<PullResult> {
+  /**
+   * Concurrent pulls of one image with the same policy and credentials share one call: fifty
+   * tasks of a service starting at once ask the engine once, not fifty times (the engine would
+   * join concurrent pulls of one image anyway, but not the inspections around them).
+   */
+  pullImage(ref: string, options: PullOptions = {}): Promise<PullResult> {
     const policy = options.policy ?? 'always';
     const image = normalizeImageRef(ref);
+    const auth = options.auth ? createHash('sha256').update(JSON.stringify(options.auth)).digest('hex') : '';
+    const key = `${policy}\u0000${image}\u0000${auth}`;
+    const inFlight = this.pulls.get(key);
+    if (inFlight) return inFlight;
+    const p = this.pullOnce(image, policy, options.auth).finally(() => this.pulls.delete(key));
+    this.pulls.set(key, p);
+    return p;
+  }
+
+  private async pullOnce(
+    image: string,
+    policy: PullPolicy,
+    auth: RegistryAuth | undefined,
+  ): Promise<PullResult> {
     switch (policy) {
       case 'never':
       case 'if-not-present': {
@@ -330,13 +353,13 @@ export class DockerRuntime implements ContainerRuntime {
             { kind: 'not-found' },
           );
         }
-        return this.pullAndInspect(image, options.auth);
+        return this.pullAndInspect(image, auth);
       }
       case 'always':
-        return this.pullAndInspect(image, options.auth);
+        return this.pullAndInspect(image, auth);
       case 'remote-or-cached':
         try {
-          return await this.pullAndInspect(image, options.auth);
+          return await this.pullAndInspect(image, auth);
         } catch (e) {
           if (!(e instanceof CannotPullContainerError || e instanceof DockerTimeoutError)) throw e;
           const local = await this.inspectImageForPull(image);
