@@ -17,6 +17,8 @@ import {
   type Task,
 } from '@aws-sdk/client-ecs';
 import Dockerode from 'dockerode';
+import { readJournal } from '../../src/agent/state/journal.js';
+import { STATE_FILE } from '../../src/agent/state/state-file.js';
 import { repoRoot } from '../support/berth-process.js';
 
 export const docker = new Dockerode();
@@ -82,8 +84,8 @@ export function startAgentProcess(o: AgentOptions): AgentProcess {
     proc,
     dataDir,
     output: () => out,
-    hostId: () =>
-      (JSON.parse(readFileSync(join(dataDir, 'state.json'), 'utf8')) as { hostId: string }).hostId,
+    // Read as the agent reads it: a snapshot, then a journal of changes.
+    hostId: () => readJournal(readFileSync(join(dataDir, STATE_FILE), 'utf8'), STATE_FILE).hostId,
     kill: async (signal: NodeJS.Signals = 'SIGTERM') => {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
       await exited;

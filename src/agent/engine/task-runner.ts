@@ -313,7 +313,7 @@ export class TaskRunner {
       this.owner.flushState(this.taskArn);
     }
     if (tn.plumbing?.netwaitPath !== undefined && canHoldOwnNetwork(this.state.task)) {
-      const own = await prepareOwnNetwork(this.state.task, n.ip!, tn.plumbing.filesDir);
+      const own = prepareOwnNetwork(this.state.task, n.ip!, tn.plumbing.filesDir);
       return [
         {
           type: 'network-ready',

@@ -8,7 +8,7 @@
 // pause container doubles what a one-container task costs to start. Tasks with several
 // containers, or pid/ipc mode `task`, keep the pause container: their containers need the
 // namespace to exist before any of them starts.
-import { writeFile } from 'node:fs/promises';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AgentTask } from '../../domain/agent-protocol.js';
 import type { ContainerDefinition } from '../../generated/ecs/types.js';
@@ -61,6 +61,7 @@ export function netwaitEntryPoint(argv: string[]): string[] {
 }
 
 /** Tells the container's netwait that its network is ready. */
-export async function markNetworkReady(readyDir: string): Promise<void> {
-  await writeFile(join(readyDir, READY_FILE_NAME), '');
+export function markNetworkReady(readyDir: string): void {
+  // Synchronous: an empty file, and the task's program is waiting on it.
+  writeFileSync(join(readyDir, READY_FILE_NAME), '');
 }

@@ -11,7 +11,7 @@ import type { ContainerRuntime, ContainerSpec, NetworkInfo } from '../runtime/co
 import { CannotCreateContainerError, CannotCreateNetworkError } from '../runtime/errors.js';
 import { LABEL_CLUSTER, LABEL_HOST_ID, LABEL_PAUSE, LABEL_TASK_ARN } from '../engine/labels.js';
 import { clusterNameOf, containerDefinitions, taskIdOf } from '../engine/task-state.js';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { removeTaskDnsFiles, taskDnsFilePaths, writeTaskDnsFiles, type TaskDnsFiles } from './dns-files.js';
 import { markNetworkReady } from './netwait.js';
@@ -161,7 +161,7 @@ export async function startPause(
     if (s.plumbing) {
       if (st.pid === undefined)
         throw new CannotCreateNetworkError(`the pause container of ${task.taskArn} has no process`);
-      const files = await writeDnsFilesFor(task, ip, s.plumbing.filesDir);
+      const files = writeDnsFilesFor(task, ip, s.plumbing.filesDir);
       const macAddress = await attachInterface(s, st.pid, ip);
       return { dockerId: id, macAddress, dnsFilesDir: files.dir };
     }
@@ -190,10 +190,10 @@ export async function removePause(
   if (dnsFilesDir !== undefined) await removeTaskDnsFiles(dnsFilesDir);
 }
 
-async function writeDnsFilesFor(task: AgentTask, ip: string, filesDir: string): Promise<TaskDnsFiles> {
+function writeDnsFilesFor(task: AgentTask, ip: string, filesDir: string): TaskDnsFiles {
   const files = taskDnsFilePaths(filesDir, taskIdOf(task.taskArn));
   const dns = taskDns(task);
-  await writeTaskDnsFiles(
+  writeTaskDnsFiles(
     files,
     { dnsServers: dns.dnsServers, dnsSearchDomains: dns.dnsSearchDomains },
     { ip, hostname: privateDnsName(ip, task.region), extraHosts: dns.extraHosts },
@@ -210,15 +210,12 @@ export function readyDirOf(dnsFilesDir: string): string {
  * A task whose only container holds its namespace: its DNS files and an empty ready directory
  * (a ready file left from an earlier attempt would let the program start before its network).
  */
-export async function prepareOwnNetwork(
-  task: AgentTask,
-  ip: string,
-  filesDir: string,
-): Promise<{ dnsFilesDir: string }> {
-  const files = await writeDnsFilesFor(task, ip, filesDir);
+export function prepareOwnNetwork(task: AgentTask, ip: string, filesDir: string): { dnsFilesDir: string } {
+  // Synchronous, as the DNS files are (dns-files.ts): small, local, and on every task's path.
+  const files = writeDnsFilesFor(task, ip, filesDir);
   const ready = readyDirOf(files.dir);
-  await rm(ready, { recursive: true, force: true });
-  await mkdir(ready, { recursive: true });
+  rmSync(ready, { recursive: true, force: true });
+  mkdirSync(ready, { recursive: true });
   return { dnsFilesDir: files.dir };
 }
 
@@ -230,7 +227,7 @@ export async function plumbOwnNetwork(
   s: TaskNetworkSettings & { bridge: string },
 ): Promise<void> {
   await attachInterface(s, pid, ip);
-  await markNetworkReady(readyDirOf(dnsFilesDir));
+  markNetworkReady(readyDirOf(dnsFilesDir));
 }
 
 /** The task's interface in the namespace of `pid`, on the task bridge; returns its MAC. */

@@ -4,7 +4,6 @@
 // codes (304 "already stopped", 404 "gone") are handled in one place per operation.
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import Dockerode from 'dockerode';
 import type { Logger } from 'pino';
 import {
   matchesEventFilter,
@@ -82,6 +81,7 @@ import {
 } from './errors.js';
 import { AsyncQueue, interruptibleSleep } from './streams.js';
 import { compileTimeouts, type DockerTimeouts } from './timeouts.js';
+import { EngineHttp, type EngineRequest } from './engine-http.js';
 
 export interface DockerRuntimeOptions {
   /** Unix socket of the engine. Default /var/run/docker.sock (ignored when `host` is set). */
@@ -97,20 +97,14 @@ export interface DockerRuntimeOptions {
 }
 
 /** An HTTP-level failure as docker-modem reports it. */
-interface ModemError extends Error {
+/** What a failed engine call throws: EngineHttpError (an answer) or a socket error (none). */
+interface EngineFailure extends Error {
   statusCode?: number;
   json?: unknown;
   code?: string;
 }
 
-interface RequestOptions {
-  method: 'GET' | 'POST' | 'DELETE';
-  path: string;
-  query?: Record<string, string | number | boolean>;
-  body?: unknown;
-  authconfig?: Record<string, string>;
-  signal: AbortSignal;
-}
+type RequestOptions = Omit<EngineRequest, 'stream'>;
 
 // Socket errors that mean "no engine there" rather than "the engine said no".
 const connectionErrorCodes = new Set([
@@ -134,7 +128,7 @@ const logHighWaterMark = 4096;
 
 export class DockerRuntime implements ContainerRuntime {
   readonly timeouts: DockerTimeouts;
-  private readonly docker: Dockerode;
+  private readonly http: EngineHttp;
   private readonly endpoint: string;
   private readonly log: Logger | undefined;
   /** Pulls in flight, by policy, image and credentials (see pullImage). */
@@ -145,15 +139,11 @@ export class DockerRuntime implements ContainerRuntime {
     this.log = options.log;
     const version = options.apiVersion;
     if (options.host) {
-      this.docker = new Dockerode({
-        host: options.host,
-        port: options.port ?? 2375,
-        ...(version ? { version } : {}),
-      });
+      this.http = new EngineHttp({ host: options.host, port: options.port ?? 2375 }, version);
       this.endpoint = `tcp://${options.host}:${options.port ?? 2375}`;
     } else {
       const socketPath = options.socketPath ?? '/var/run/docker.sock';
-      this.docker = new Dockerode({ socketPath, ...(version ? { version } : {}) });
+      this.http = new EngineHttp({ socketPath }, version);
       this.endpoint = `unix://${socketPath}`;
     }
   }
@@ -189,7 +179,7 @@ export class DockerRuntime implements ContainerRuntime {
 
   /** Connection failures throw DockerUnavailableError; anything else becomes an HttpFailure. */
   private classify(e: unknown): HttpFailure {
-    const err = e as ModemError;
+    const err = e as EngineFailure;
     if (err.statusCode === undefined) {
       if (err.code && connectionErrorCodes.has(err.code)) {
         throw new DockerUnavailableError(
@@ -213,24 +203,7 @@ export class DockerRuntime implements ContainerRuntime {
   private request<T>(o: RequestOptions & { stream?: false }): Promise<T>;
   private request(o: RequestOptions & { stream: true }): Promise<IncomingMessage>;
   private request(o: RequestOptions & { stream?: boolean }): Promise<unknown> {
-    return new Promise((resolve, reject) => {
-      // docker-modem sends `_body` (or, without one, every option) as the POST body; `{}` is
-      // sent as no body at all, which start and stop require.
-      const options: Record<string, unknown> = { _query: o.query ?? {}, _body: o.body ?? {} };
-      this.docker.modem.dial(
-        {
-          path: `${o.path}?`,
-          method: o.method,
-          options,
-          ...(o.authconfig ? { authconfig: o.authconfig } : {}),
-          abortSignal: o.signal,
-          isStream: o.stream ?? false,
-          // Only 2xx is success: 304 and the rest come back as errors carrying the status code.
-          statusCodes: { 200: true, 201: true, 204: true },
-        },
-        (err: unknown, data: unknown) => (err ? reject(err) : resolve(data)),
-      );
-    });
+    return this.http.request(o);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -990,11 +963,11 @@ function kindOfStatus(status: number): RuntimeErrorKind {
   return 'engine';
 }
 
-function dockerMessage(e: ModemError): string {
+function dockerMessage(e: EngineFailure): string {
   const j = e.json as { message?: unknown } | null | undefined;
   if (j && typeof j === 'object' && typeof j.message === 'string') return j.message;
-  // Streaming calls carry the engine's text only inside docker-modem's message.
-  return (e.message ?? '').replace(/^\(HTTP code \d+\) [^-]*- /, '').trim();
+  // An answer that was not JSON: its text follows the status in the message.
+  return (e.message ?? '').replace(/^\(HTTP code \d+\) /, '').trim();
 }
 
 /**
