@@ -261,10 +261,16 @@ export class BerthAgent implements AgentTaskView {
     if (!this.ownsRuntime && mode === 'auto') return undefined;
     const why = await plumbingUnavailableReason();
     // rtnetlink from one small program where it is built for this machine; `ip` and `nsenter` otherwise.
-    const netlink =
+    let netlink =
       why === undefined ? NetlinkPlumber.forThisMachine(join(this.config.dataDir, 'bin')) : undefined;
+    const cannotRun = await netlink?.check();
+    if (cannotRun !== undefined) {
+      // netwait would fail the same way from the same directory: pause containers for every task.
+      this.log.warn({ reason: cannotRun }, 'plumbing awsvpc namespaces with ip and nsenter instead');
+      netlink = undefined;
+    }
     const plumbing = { plumber: (this.ownPlumber = netlink ?? new ProcessPlumber()), filesDir };
-    if (why === undefined) return this.withNetwait(plumbing);
+    if (why === undefined) return cannotRun === undefined ? this.withNetwait(plumbing) : plumbing;
     if (mode === 'agent') {
       // Asked for explicitly: tasks will fail with the plumber's reason rather than silently change path.
       this.log.error({ reason: why }, 'awsvpc plumbing by the agent was asked for but is unavailable');

@@ -167,6 +167,12 @@ describe('the netplumb program on the wire', { skip: onThisMachine }, () => {
     assert.deepEqual(readFileSync(path), program);
   });
 
+  it('check: the program runs here; one that cannot run gives the reason (the agent then uses ip)', async () => {
+    assert.equal(await new NetlinkPlumber(join(dir, 'ok'), program!).check(), undefined);
+    const reason = await new NetlinkPlumber(join(dir, 'bad'), Buffer.from('not a program\n')).check();
+    assert.match(reason ?? '', /^the netplumb program cannot run from .*bad: /);
+  });
+
   it('answers every malformed line with err, in order, skips empty lines, and exits 0 at the end of its input', async () => {
     const bin = await installNetplumb(dir, program!);
     const good = '198.18.250.9 24 198.18.250.1';

@@ -8,7 +8,7 @@
 // One request per line on its stdin, one answer per line on its stdout (the format is at the top
 // of netplumb.c); answers are matched to requests by id. If the program dies, the requests in
 // flight fail with the reason and the next request starts a new one.
-import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import { execFile, spawn, type ChildProcessByStdio } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { NETPLUMB_X86_64_BASE64 } from './netplumb-binary.js';
 import { installProgram, programFor } from './programs.js';
@@ -83,6 +83,23 @@ export class NetlinkPlumber implements NamespacePlumber {
   static forThisMachine(dir: string, opts?: NetlinkPlumberOptions): NetlinkPlumber | undefined {
     const program = netplumbProgram();
     return program ? new NetlinkPlumber(dir, program, opts) : undefined;
+  }
+
+  /**
+   * Installs the program and runs it once with no requests (it exits 0 at the end of its input);
+   * the reason when it cannot run here, e.g. from a data dir mounted noexec.
+   */
+  async check(): Promise<string | undefined> {
+    try {
+      const path = await installNetplumb(this.dir, this.program);
+      await new Promise<void>((resolve, reject) => {
+        const child = execFile(path, [], { timeout: 5000 }, (err) => (err ? reject(err) : resolve()));
+        child.stdin?.end();
+      });
+      return undefined;
+    } catch (e) {
+      return `the netplumb program cannot run from ${this.dir}: ${(e as Error).message}`;
+    }
   }
 
   /** The running program's pid (for tests and measurements). */

@@ -1,6 +1,6 @@
 // Single-container awsvpc tasks without a pause container: the container itself gets a namespace
 // Docker leaves alone and the agent plumbs it right after `docker start`. So that the task's
-// program never runs before its network exists, the container starts `netwait` (a 1.5 KB static
+// program never runs before its network exists, the container starts `netwait` (a 2.3 KB static
 // program, netwait/netwait.c) which waits for a ready file the agent writes once the interface is
 // up, then execs the task's own command, looked up in PATH as Docker would.
 //
