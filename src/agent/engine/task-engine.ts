@@ -286,9 +286,9 @@ export class TaskEngine implements AgentTaskView, RunnerOwner {
 
   /**
    * Reports leave only after the state that made them is on disk. They wait a few milliseconds
-   * for company: each flush rewrites the whole state, and with many tasks starting at once a
-   * flush per event-loop turn cost the agent (and the control plane beside it) half a second of
-   * CPU per 50 tasks.
+   * for company, so that a burst of tasks costs one journal write and one batch of messages per
+   * wait rather than one per event-loop turn (on the control plane each batch is one store
+   * transaction as well).
    */
   private scheduleSend(): void {
     if (this.sendScheduled) return;

@@ -9,14 +9,13 @@
 // Actions are Docker calls that run concurrently (several pulls, starts or stops at once); each
 // ends by posting its result as an event, so results, engine events and new desired states all
 // go through the same reduce, in the order they arrived, on this loop only.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Clock } from '../../domain/clock.js';
 import type { BackoffPolicy } from '../backoff.js';
-import { gatewayOf, type Cidr } from '../network/ipam.js';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { dnsFilesIn, removeTaskDnsFiles } from '../network/dns-files.js';
-import { privateDnsName } from '../network/ipam.js';
+import { gatewayOf, privateDnsName, type Cidr } from '../network/ipam.js';
 import { canHoldOwnNetwork, READY_FILE_NAME } from '../network/netwait.js';
 import { macAddressFor } from '../network/plumbing.js';
 import {

@@ -62,6 +62,16 @@ describe('canHoldOwnNetwork', () => {
 
 const program = netwaitProgram();
 
+/** Runs `fn` with netwait installed in a fresh directory, removed afterwards. */
+async function withInstalled(fn: (dir: string, bin: string) => Promise<void>): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-netwait-'));
+  try {
+    await fn(dir, await installNetwait(dir, program!));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 function run(
   args: string[],
   env: Record<string, string> = { PATH: '/usr/bin:/bin' },
@@ -95,9 +105,7 @@ describe(
     });
 
     it('waits for the ready file, then becomes the program found in PATH, with its arguments and environment', async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'berth-netwait-'));
-      try {
-        const bin = await installNetwait(dir, program!);
+      await withInstalled(async (dir, bin) => {
         const ready = join(dir, 'ready');
         const started = Date.now();
         const p = run(
@@ -113,15 +121,11 @@ describe(
         assert.ok(Date.now() - started >= 140, 'it waited for the file');
         assert.match(r.out, /^one two kept$/m);
         assert.match(r.out, /SigBlk:\s+0+$/m, 'the program starts with no signal blocked');
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
+      });
     });
 
     it('sleeps while it waits (no polling), and wakes on the file or a signal', async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'berth-netwait-'));
-      try {
-        const bin = await installNetwait(dir, program!);
+      await withInstalled(async (dir, bin) => {
         const ready = join(dir, 'ready');
         const p = run([bin, ready, 'true']);
         await new Promise((r) => setTimeout(r, 500));
@@ -135,15 +139,11 @@ describe(
         const interrupted = run([bin, join(dir, 'never'), 'true']);
         setTimeout(() => interrupted.child.kill('SIGINT'), 100);
         assert.equal((await interrupted.done).code, 130);
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
+      });
     });
 
     it('waits for a file in a directory made later (polling, as there is nothing to watch yet)', async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'berth-netwait-'));
-      try {
-        const bin = await installNetwait(dir, program!);
+      await withInstalled(async (dir, bin) => {
         const later = join(dir, 'later');
         const p = run([bin, join(later, 'ready'), 'true']);
         setTimeout(() => {
@@ -154,15 +154,11 @@ describe(
         const stopped = run([bin, join(dir, 'missing', 'ready'), 'true']);
         setTimeout(() => stopped.child.kill('SIGTERM'), 100);
         assert.equal((await stopped.done).code, 143);
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
+      });
     });
 
     it('a program it cannot find exits 127 with the reason; SIGTERM while waiting ends it at once (143)', async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'berth-netwait-'));
-      try {
-        const bin = await installNetwait(dir, program!);
+      await withInstalled(async (dir, bin) => {
         writeFileSync(join(dir, 'ready'), '');
         const missing = await run([bin, join(dir, 'ready'), 'no-such-program']).done;
         assert.equal(missing.code, 127);
@@ -174,9 +170,7 @@ describe(
         setTimeout(() => waiting.child.kill('SIGTERM'), 100);
         const r = await waiting.done;
         assert.equal(r.code, 143);
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
+      });
     });
   },
 );

@@ -6,13 +6,13 @@
 // Two ways to give the pause container its address: the agent plumbs a namespace Docker left
 // alone (plumbing.ts; the default when the agent runs as root), or Docker attaches the container
 // to the network with a fixed address (slower: see plumbing.ts). The task looks the same either way.
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import type { AgentTask } from '../../domain/agent-protocol.js';
 import type { ContainerRuntime, ContainerSpec, NetworkInfo } from '../runtime/container-runtime.js';
 import { CannotCreateContainerError, CannotCreateNetworkError } from '../runtime/errors.js';
 import { LABEL_CLUSTER, LABEL_HOST_ID, LABEL_PAUSE, LABEL_TASK_ARN } from '../engine/labels.js';
 import { clusterNameOf, containerDefinitions, taskIdOf } from '../engine/task-state.js';
-import { mkdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { removeTaskDnsFiles, taskDnsFilePaths, writeTaskDnsFiles, type TaskDnsFiles } from './dns-files.js';
 import { markNetworkReady } from './netwait.js';
 import { gatewayOf, privateDnsName, type Cidr } from './ipam.js';

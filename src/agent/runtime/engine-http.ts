@@ -42,6 +42,7 @@ const SUCCESS = new Set([200, 201, 204]);
 const STALE_SOCKET_CODES = new Set(['ECONNRESET', 'EPIPE']);
 
 export class EngineHttp {
+  // Idle kept-alive sockets are unref'd by Node's agent: they never hold the process open.
   private readonly agent = new http.Agent({ keepAlive: true });
 
   constructor(
@@ -54,11 +55,6 @@ export class EngineHttp {
   request(o: EngineRequest): Promise<unknown>;
   request(o: EngineRequest): Promise<unknown> {
     return this.send(o, true);
-  }
-
-  /** Closes idle connections (streams in use end with their own requests). */
-  close(): void {
-    this.agent.destroy();
   }
 
   private send(o: EngineRequest, mayRetry: boolean): Promise<unknown> {
