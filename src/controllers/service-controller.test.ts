@@ -656,4 +656,50 @@ describe('ServiceController', () => {
     assert.equal((await w.live()).length, 3);
     await w.until(() => w.stable());
   });
+
+  it("a pass reads its own service's tasks, not every task of the cluster", async () => {
+    const w = await world();
+    await w.register();
+    await w.create({ serviceName: 'web', desiredCount: 2 });
+    await w.create({ serviceName: 'api', desiredCount: 20 });
+    await w.until(async () => (await w.stable('web')) && (await w.stable('api')));
+    const webTasks = (await w.agent.tasks()).filter((t) => t.group === 'service:web');
+    assert.equal(webTasks.length, 2);
+
+    await w.agent.kill(webTasks[0]!.taskArn);
+    // From here on, only the pass the stop asked for reads the store.
+    const listed: string[] = [];
+    const read: string[] = [];
+    const { list, getMany } = w.store;
+    w.store.list = ((prefix: string, o?: object) => {
+      listed.push(prefix);
+      return list.call(w.store, prefix, o);
+    }) as typeof list;
+    w.store.getMany = ((ks: readonly string[]) => {
+      read.push(...ks);
+      return getMany.call(w.store, ks);
+    }) as typeof getMany;
+    await w.settle();
+    w.store.list = list;
+    w.store.getMany = getMany;
+
+    const taskPrefix = keys.tasksOfCluster(scope, 'prod');
+    assert.deepEqual(
+      listed.filter((p) => p.startsWith(taskPrefix)),
+      [],
+      'no listing of the tasks',
+    );
+    const taskReads = read.filter((k) => k.startsWith(taskPrefix));
+    assert.ok(taskReads.length > 0, 'the pass read the tasks it needs');
+    const web = new Set(
+      (await w.agent.tasks()).filter((t) => t.group === 'service:web').map((t) => t.taskArn),
+    );
+    const outside = taskReads.filter(
+      (k) => ![...web].some((arn) => arn.endsWith(k.slice(k.lastIndexOf('/')))),
+    );
+    assert.deepEqual(outside, [], "only web's tasks were read");
+    // The replacement came, seen through the group's keys.
+    assert.equal((await w.live()).filter((t) => t.group === 'service:web').length, 2);
+    await w.until(() => w.stable('web'));
+  });
 });

@@ -51,6 +51,8 @@ import {
   type PlacementResult,
   type PlacementTarget,
 } from '../control/tasks.js';
+import { PlacementViews } from '../control/placement-views.js';
+import type { ClusterView } from '../scheduler/cluster-view.js';
 import { listAcrossScopes } from '../gateway/store-scan.js';
 import {
   NO_PROVIDER_INSTANCES_REASON,
@@ -212,21 +214,31 @@ export class ServiceController implements Controller {
     }
   }
 
-  private async readTasks(sk: ServiceKey): Promise<TaskRecord[]> {
-    const all = await this.deps.store.list<TaskRecord>(keys.tasksOfCluster(sk.scope, sk.cluster));
+  /**
+   * The cluster's view (placement-views.ts): its instances, and which tasks are in each group,
+   * with every write committed before the call applied, so a pass sees the tasks the one before
+   * it started. Reading a service's tasks through it costs the service's tasks, not every task the
+   * cluster still holds (stopped ones are kept an hour).
+   */
+  private clusterView(sk: ServiceKey): Promise<ClusterView> {
+    return PlacementViews.of(this.deps.store).current(sk.scope, sk.cluster);
+  }
+
+  /** The service's tasks, in key order: the view names them, the store has their records. */
+  private async readTasks(sk: ServiceKey, view: ClusterView): Promise<TaskRecord[]> {
     const group = `${SERVICE_GROUP}${sk.name}`;
-    return all.filter((r) => r.value.group === group).map((r) => r.value);
+    const records = await this.deps.store.getMany<TaskRecord>(view.taskKeysOfGroup(group));
+    return records.flatMap((r) => (r !== undefined && r.value.group === group ? [r.value] : []));
   }
 
   private async syncService(key: string, sk: ServiceKey): Promise<SyncResult | void> {
     const rec = await this.deps.store.get<ServiceRecord>(key);
     if (!rec || rec.value.status === 'INACTIVE') return;
     const service = rec.value;
-    const [tasks, instanceRecs] = await Promise.all([
-      this.readTasks(sk),
-      this.deps.store.list<ContainerInstanceRecord>(keys.containerInstancesOfCluster(sk.scope, sk.cluster)),
-    ]);
-    const instances = instanceRecs.map((r) => r.value);
+    const view = await this.clusterView(sk);
+    const tasks = await this.readTasks(sk, view);
+    // Every instance of the cluster, sorted by id (the order of the store's keys).
+    const instances = view.snapshot().map((e) => e.record.value);
     const now = this.deps.clock.now();
     const step = computeServiceStep({ service, tasks, instances, now, taskStabilityMs: this.stabilityMs });
 
@@ -248,7 +260,7 @@ export class ServiceController implements Controller {
       placementFailed ||= outcome.failed;
     }
 
-    const tasksAfter = acted ? await this.readTasks(sk) : tasks;
+    const tasksAfter = acted ? await this.readTasks(sk, await this.clusterView(sk)) : tasks;
     await this.writeStatus(key, service, step.actions, extraEvents, tasksAfter, instances, now);
 
     const delays = [step.requeueAfterMs, placementFailed ? this.placementRetryMs : undefined].filter(

@@ -128,6 +128,26 @@ describe('ClusterView', () => {
     assert.deepEqual(groupsOf(v, 'a'), { 'service:web': 1, 'family:api': 1 });
   });
 
+  it('knows the tasks of each group in any status, in key order, through stops, deletes and late copies', () => {
+    const v = new ClusterView();
+    v.applyTask(taskKey('t3'), task('a'), 5);
+    v.applyTask(taskKey('t1'), task('a'), 6);
+    v.applyTask(taskKey('t2'), task('b', { group: 'service:api' }), 7);
+    // No instance yet (a PENDING Fargate-style task) and stopped: still in its group.
+    v.applyTask(taskKey('t4'), task('a', { containerInstanceArn: undefined, lastStatus: 'STOPPED' }), 8);
+    assert.deepEqual(v.taskKeysOfGroup('service:web'), [taskKey('t1'), taskKey('t3'), taskKey('t4')]);
+    assert.deepEqual(v.taskKeysOfGroup('service:api'), [taskKey('t2')]);
+    assert.deepEqual(v.taskKeysOfGroup('service:none'), []);
+
+    v.applyTask(taskKey('t1'), task('a', { lastStatus: 'STOPPED', desiredStatus: 'STOPPED' }), 9);
+    v.applyTask(taskKey('t3'), undefined, 10);
+    // The listing's older copy of the deleted task arrives after the delete: it stays gone.
+    v.applyTask(taskKey('t3'), task('a'), 5);
+    assert.deepEqual(v.taskKeysOfGroup('service:web'), [taskKey('t1'), taskKey('t4')]);
+    v.applyTask(taskKey('t2'), undefined, 11);
+    assert.deepEqual(v.taskKeysOfGroup('service:api'), []);
+  });
+
   it('hands out snapshots that never change; the next one shares what did not change', () => {
     const v = new ClusterView();
     for (const id of ['a', 'b', 'c']) v.applyInstance(key(id), record(id), 1);

@@ -10,6 +10,9 @@
 //                                                         copy-on-write, rebuilt only where
 //                                                         something changed
 //
+// It also keeps the task keys of each task group (taskKeysOfGroup), so that the service
+// scheduler reads a service's tasks and not every task of the cluster on each sync.
+//
 // Each entry pairs an instance record (with its store version) and the PlacementInstance built
 // from it and from the groups of the tasks on it at the same moment. A planner commits with
 // compare-and-set on exactly the version its PlacementInstance was built from, so a picture that
@@ -50,6 +53,8 @@ interface InstanceSlot {
 
 interface TaskSlot {
   version: number;
+  /** The task's `group`, whatever its status: the key of its entry in `members`. */
+  member: string | undefined;
   /** What the task adds to its instance's group counts (nothing when it does not count). */
   instanceArn: string | undefined;
   group: string | undefined;
@@ -60,6 +65,8 @@ export class ClusterView {
   /** Revisions of deleted keys, so a late, older copy of them is not taken for new. */
   private readonly tombstones = new Map<string, number>();
   private readonly tasks = new Map<string, TaskSlot>();
+  /** Task keys by the tasks' `group`, in any status (a service's tasks: `service:<name>`). */
+  private readonly members = new Map<string, Set<string>>();
   /** Tasks per group on each instance (by instance ARN). */
   private readonly groups = new Map<string, Map<string, number>>();
   /** The last snapshot (sorted by instance id) and where each id sits in it. */
@@ -135,6 +142,7 @@ export class ClusterView {
       this.bury(key, version);
       if (slot) {
         this.count(slot, -1);
+        this.join(key, slot.member, undefined);
         this.tasks.delete(key);
       }
       return;
@@ -144,16 +152,46 @@ export class ClusterView {
     const counted = value.containerInstanceArn !== undefined && isCountedTask(value);
     const next: TaskSlot = {
       version,
+      member: value.group,
       instanceArn: counted ? value.containerInstanceArn : undefined,
       group: counted ? groupOfTask(value) : undefined,
     };
+    this.join(key, slot?.member, next.member);
     if (slot && slot.instanceArn === next.instanceArn && slot.group === next.group) {
       slot.version = version;
+      slot.member = next.member;
       return;
     }
     if (slot) this.count(slot, -1);
     this.count(next, +1);
     this.tasks.set(key, next);
+  }
+
+  /**
+   * Keys of the tasks whose `group` is `group`, in any status, in key order (the order a store
+   * listing gives).
+   */
+  taskKeysOfGroup(group: string): string[] {
+    const keys = this.members.get(group);
+    return keys ? [...keys].sort() : [];
+  }
+
+  /** Moves a task key from one group's members to another's (undefined: none). */
+  private join(key: string, from: string | undefined, to: string | undefined): void {
+    if (from === to) return;
+    if (from !== undefined) {
+      const set = this.members.get(from);
+      set?.delete(key);
+      if (set?.size === 0) this.members.delete(from);
+    }
+    if (to !== undefined) {
+      let set = this.members.get(to);
+      if (!set) {
+        set = new Set();
+        this.members.set(to, set);
+      }
+      set.add(key);
+    }
   }
 
   private count(t: TaskSlot, by: 1 | -1): void {

@@ -237,6 +237,9 @@ void describe('SqliteStore', () => {
       assert.deepEqual((await store.get('/a'))?.value, { v: 2 });
       await store.txn([], [{ kind: 'delete', key: '/a' }]);
       assert.equal(await store.get('/a'), undefined);
+      const [gone, b] = await store.getMany(['/a', '/b']);
+      assert.equal(gone, undefined);
+      assert.equal(b?.value, 'b');
       await store.txn([], [{ kind: 'put', key: '/a', value: { v: 3 } }]);
       assert.deepEqual((await store.get('/a'))?.value, { v: 3 });
     } finally {

@@ -199,6 +199,10 @@ export class SqliteStore implements Store {
     this.stmt = {
       get: db.prepare<[string], KvRow>(`${cols} WHERE key = ?`),
       version: db.prepare<[string], { version: number }>('SELECT version FROM kv WHERE key = ?'),
+      // The keys as one JSON array: one statement for a whole getMany, whatever its length.
+      versions: db.prepare<[string], { key: string; version: number }>(
+        'SELECT key, version FROM kv WHERE key IN (SELECT value FROM json_each(?))',
+      ),
       put: db.prepare<{ key: string; value: string; rev: number }, { create_revision: number }>(
         `INSERT INTO kv (key, value, version, create_revision) VALUES (@key, @value, @rev, @rev)
          ON CONFLICT (key) DO UPDATE SET value = excluded.value, version = excluded.version
@@ -268,17 +272,36 @@ export class SqliteStore implements Store {
 
   async get<T>(key: string): Promise<StoredRecord<T> | undefined> {
     this.checkOpen();
-    const row = this.stmt.get.get(key);
-    return row && (this.toRecord(row) as StoredRecord<T>);
+    return this.read(key) as StoredRecord<T> | undefined;
   }
 
   async getMany<T>(keys: readonly string[]): Promise<(StoredRecord<T> | undefined)[]> {
     this.checkOpen();
-    // Synchronous reads on our one connection: no write can land between them.
+    if (keys.length <= 1) return keys.map((k) => this.read(k) as StoredRecord<T> | undefined);
+    // Synchronous reads on our one connection: no write can land between them. The versions of
+    // all the keys come in one statement; a value is read only where the cache lacks its version.
+    const versions = new Map<string, number>();
+    for (const r of this.stmt.versions.all(JSON.stringify(keys))) versions.set(r.key, r.version);
     return keys.map((k) => {
+      const version = versions.get(k);
+      if (version === undefined) return undefined;
+      const hit = this.cache.get(k);
+      if (hit && hit.version === version) return this.touch(hit) as StoredRecord<T>;
       const row = this.stmt.get.get(k);
       return row && (this.toRecord(row) as StoredRecord<T>);
     });
+  }
+
+  /**
+   * One record: its version first, and the value only when the cache lacks that version (as
+   * list does). Copying a record's JSON out of SQLite and parsing it is most of a read's cost,
+   * and most reads are of records read or written a moment ago.
+   */
+  private read(key: string): StoredRecord | undefined {
+    const hit = this.cache.get(key);
+    if (hit && this.stmt.version.get(key)?.version === hit.version) return this.touch(hit);
+    const row = this.stmt.get.get(key);
+    return row && this.toRecord(row);
   }
 
   async list<T>(prefix: string, options: ListOptions = {}): Promise<StoredRecord<T>[]> {
@@ -633,11 +656,7 @@ export class SqliteStore implements Store {
 
   private toRecord(row: KvRow): StoredRecord {
     const hit = this.cache.get(row.key);
-    if (hit && hit.version === row.version) {
-      this.cache.delete(row.key); // re-insert: Map order is the LRU order
-      this.cache.set(row.key, hit);
-      return hit;
-    }
+    if (hit && hit.version === row.version) return this.touch(hit);
     const rec = freeze({
       key: row.key,
       value: JSON.parse(row.value) as unknown,
@@ -646,6 +665,13 @@ export class SqliteStore implements Store {
     });
     this.remember(rec);
     return rec;
+  }
+
+  /** A cached record read again: re-inserted, since Map order is the LRU order. */
+  private touch(hit: StoredRecord): StoredRecord {
+    this.cache.delete(hit.key);
+    this.cache.set(hit.key, hit);
+    return hit;
   }
 
   private remember(rec: StoredRecord): void {
