@@ -2,6 +2,8 @@
 // the store's change feed (one watch on the whole store), so that a RunTask plans on memory
 // instead of reading every instance and task of the cluster: at 5,000 instances and 50,000 tasks
 // those reads cost far more than the plan. See src/scheduler/cluster-view.ts for what a view holds.
+// The service scheduler reads the same views for a service's task keys and the cluster's
+// instances, so that a pass does not list every task the cluster holds either.
 //
 // Freshness: `current()` waits until every write committed before the call is applied, so a
 // client that registered an instance (or stopped a task) sees it in its next RunTask. Planning on
