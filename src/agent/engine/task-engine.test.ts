@@ -496,6 +496,10 @@ describe('TaskEngine with the fake runtime', () => {
   it('cleans up a stopped task after the wait, only once its last report is acknowledged', async () => {
     const h = await harness({ cleanupWaitMs: 50, autoAck: false });
     h.rt.addImage('img/app:1', { behaviour: { exitAfterMs: 10 } });
+    // Remembered finished tasks: the day-old ones go at the next clean-up, the rest stay.
+    const day = 24 * 3_600_000;
+    h.state.data.finished = { 'arn:old-1': Date.now() - day - 2, 'arn:old-2': Date.now() - day - 1 };
+    h.state.data.finished['arn:recent'] = Date.now() - 3_600_000;
     const t = task([c('app')]);
     h.engine.onTasks({ type: 'tasks', full: true, tasks: [t] });
     await h.until('STOPPED', (x) => x.status === 'STOPPED');
@@ -504,6 +508,7 @@ describe('TaskEngine with the fake runtime', () => {
     for (const m of h.reports) h.engine.onAck(m.id, true);
     await waitFor('cleanup', () => h.engine.taskCount === 0);
     assert.equal(h.rt.containerIds().length, 0);
+    assert.deepEqual(Object.keys(h.state.data.finished), ['arn:recent', t.taskArn]);
     // A late copy of the finished task is not run again.
     h.engine.onTasks({ type: 'tasks', full: false, tasks: [t] });
     await new Promise((r) => setTimeout(r, 50));

@@ -276,7 +276,12 @@ export class TaskEngine implements AgentTaskView, RunnerOwner {
     delete this.data.tasks[runner.taskArn];
     const now = this.clock.now();
     const finished = (this.data.finished ??= {});
-    for (const [arn, at] of Object.entries(finished)) if (now - at > FINISHED_MEMORY_MS) delete finished[arn];
+    // Added in time order, and an object keeps (non-numeric) keys in the order they were added:
+    // the entries that aged out are at the front, so a clean-up does not walk a day of tasks.
+    for (const arn in finished) {
+      if (now - finished[arn]! > FINISHED_MEMORY_MS) delete finished[arn];
+      else break;
+    }
     finished[runner.taskArn] = now;
     this.opts.state.markDirty(runner.taskArn);
     this.log.info({ task: runner.taskArn }, 'task cleaned up');

@@ -5,9 +5,12 @@
 import type { TaskStateReport } from '../../domain/agent-protocol.js';
 import type { TaskState } from '../engine/task-state.js';
 
-/** 2: the snapshot may be followed by journal lines. A version-1 file is a lone snapshot and reads the same. */
-export const STATE_FORMAT_VERSION = 2;
-const READABLE_VERSIONS: readonly unknown[] = [1, 2];
+/**
+ * 2: the snapshot may be followed by journal lines. 3: finished tasks are journaled one line
+ * each, not with the core. Versions 1 (a lone snapshot) and 2 read the same.
+ */
+export const STATE_FORMAT_VERSION = 3;
+const READABLE_VERSIONS: readonly unknown[] = [1, 2, 3];
 
 export interface Registration {
   /** The control plane and cluster this registration belongs to. */
@@ -70,7 +73,7 @@ export function parseState(text: string, file: string): AgentStateData {
   if (!d || typeof d !== 'object') throw new StateFormatError(`agent state ${file} is not an object`);
   if (!READABLE_VERSIONS.includes(d.formatVersion)) {
     throw new StateFormatError(
-      `agent state ${file} has format version ${String(d.formatVersion)}; this agent reads ${READABLE_VERSIONS.join(' and ')}`,
+      `agent state ${file} has format version ${String(d.formatVersion)}; this agent reads ${READABLE_VERSIONS.slice(0, -1).join(', ')} and ${String(READABLE_VERSIONS.at(-1))}`,
     );
   }
   if (typeof d.hostId !== 'string' || d.hostId === '')

@@ -10,19 +10,31 @@ import {
   type OutboxEntry,
 } from './agent-state.js';
 
-/** Everything but the tasks and the outbox: small, written whole when any of it changes. */
-export type CoreState = Omit<AgentStateData, 'formatVersion' | 'tasks' | 'outbox'>;
+/**
+ * Everything but the tasks, the outbox and the finished tasks: small, written whole when any of
+ * it changes. (Version 2 files carry `finished` here too; it is read from there.)
+ */
+export type CoreState = Omit<AgentStateData, 'formatVersion' | 'tasks' | 'outbox' | 'finished'> & {
+  finished?: Record<string, number>;
+};
 
 export type JournalRecord =
   /** A task's state written anew, or (without `state`) the task forgotten. */
-  { task: string; state?: TaskState } | { queued: OutboxEntry } | { acked: string } | { core: CoreState };
+  | { task: string; state?: TaskState }
+  | { queued: OutboxEntry }
+  | { acked: string }
+  | { core: CoreState }
+  /**
+   * A task cleaned up at `at` (epoch ms), or (without `at`) no longer remembered. One line
+   * each: the map holds a day of tasks, too much to write whole with every other change.
+   */
+  | { finished: string; at?: number };
 
 export function coreOf(d: AgentStateData): CoreState {
   return {
     hostId: d.hostId,
     registrations: d.registrations,
     ...(d.lastAddress !== undefined ? { lastAddress: d.lastAddress } : {}),
-    ...(d.finished !== undefined ? { finished: d.finished } : {}),
   };
 }
 
@@ -64,12 +76,19 @@ function apply(d: AgentStateData, r: JournalRecord, file: string, line: number):
     }
     if ('queued' in r && r.queued && typeof r.queued.id === 'string') return enqueueReport(d, r.queued);
     if ('acked' in r && typeof r.acked === 'string') return void ackReport(d, r.acked);
+    if ('finished' in r && typeof r.finished === 'string') {
+      const finished = (d.finished ??= {});
+      if (typeof r.at === 'number') finished[r.finished] = r.at;
+      else delete finished[r.finished];
+      return;
+    }
     if ('core' in r && r.core && typeof r.core.hostId === 'string') {
       d.hostId = r.core.hostId;
       d.registrations = Array.isArray(r.core.registrations) ? r.core.registrations : [];
       if (typeof r.core.lastAddress === 'string') d.lastAddress = r.core.lastAddress;
       else delete d.lastAddress;
-      d.finished = r.core.finished && typeof r.core.finished === 'object' ? r.core.finished : {};
+      // Version 2 wrote the whole map with the core.
+      if (r.core.finished && typeof r.core.finished === 'object') d.finished = r.core.finished;
       return;
     }
   }

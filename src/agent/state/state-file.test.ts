@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { newTaskState } from '../engine/task-state.js';
 import { agentTask, c, testIds } from '../engine/test-support.js';
 import {
+  STATE_FORMAT_VERSION,
   StateFormatError,
   ackReport,
   emptyState,
@@ -218,7 +219,51 @@ describe('StateFile journal', () => {
     assert.throws(() => open(dir), /line 2 is not a change this agent knows/);
   });
 
-  it('reads a version-1 file (one document) and writes version 2', () => {
+  it('journals finished tasks one line each, never with the rest of the document', () => {
+    const dir = tmp();
+    const f = open(dir);
+    const finished: Record<string, number> = {};
+    for (let i = 0; i < 1000; i++) finished[`arn:aws:ecs:r:1:task/c/${String(i).padStart(32, '0')}`] = i;
+    f.data.finished = finished;
+    f.markDirty();
+    f.flush();
+    const before = fileText(dir).length;
+    // A task cleaned up: its entry and the new address are all that is written.
+    f.data.lastAddress = '198.19.0.77';
+    finished['arn:new'] = 5000;
+    f.markDirty('arn:new');
+    f.flush();
+    const added = fileText(dir).slice(before);
+    assert.equal(added.trimEnd().split('\n').length, 2);
+    assert.ok(added.length < 300, `appended ${added.length} bytes`);
+    // An entry dropped (aged out) is written at the next full comparison.
+    delete finished['arn:new'];
+    const first = Object.keys(finished)[0]!;
+    delete finished[first];
+    f.markDirty();
+    f.flush();
+    const g = open(dir);
+    assert.equal(Object.keys(g.data.finished!).length, 999);
+    assert.equal(g.data.finished![first], undefined);
+    assert.equal(g.data.lastAddress, '198.19.0.77');
+    assert.deepEqual(g.data, f.data);
+  });
+
+  it('reads a version-2 journal, whose core lines carry the finished tasks', () => {
+    const dir = tmp();
+    const snapshot = { ...emptyState('v2-host'), formatVersion: 2, finished: { 'arn:a': 1 } };
+    const core = { hostId: 'v2-host', registrations: [], lastAddress: '10.0.0.9', finished: { 'arn:b': 2 } };
+    writeFileSync(join(dir, STATE_FILE), `${JSON.stringify(snapshot)}\n${JSON.stringify({ core })}\n`);
+    const f = open(dir);
+    assert.deepEqual(f.data.finished, { 'arn:b': 2 });
+    assert.equal(f.data.lastAddress, '10.0.0.9');
+    assert.equal(
+      (JSON.parse(lines(dir)[0]!) as { formatVersion: number }).formatVersion,
+      STATE_FORMAT_VERSION,
+    );
+  });
+
+  it('reads a version-1 file (one document) and writes the current version', () => {
     const dir = tmp();
     writeFileSync(
       join(dir, STATE_FILE),
@@ -227,7 +272,10 @@ describe('StateFile journal', () => {
     const f = open(dir);
     assert.equal(f.data.hostId, 'old-host');
     assert.equal(f.data.lastAddress, '10.0.0.7');
-    assert.equal((JSON.parse(lines(dir)[0]!) as { formatVersion: number }).formatVersion, 2);
+    assert.equal(
+      (JSON.parse(lines(dir)[0]!) as { formatVersion: number }).formatVersion,
+      STATE_FORMAT_VERSION,
+    );
   });
 
   it('rewrites itself as one snapshot once the journal outgrows it', () => {

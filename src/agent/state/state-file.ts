@@ -1,9 +1,10 @@
 // The agent state on disk: `<dataDir>/state.json`, a journal of JSON lines. The first line is a
 // whole document (AgentStateData); each later line is one change (journal.ts): a task written or
-// forgotten, a report queued or acknowledged, or the rest of the document written anew. A flush
-// appends what changed since the last one in a single write, so its cost follows the change,
-// not the number of tasks held: rewriting and renaming the whole document (180 KB with 50 tasks)
-// for every batch of reports cost the agent a quarter of a second of CPU per 50 task starts.
+// forgotten, a report queued or acknowledged, a task finished or no longer remembered, or the
+// rest of the document written anew. A flush appends what changed since the last one in a
+// single write, so its cost follows the change, not the number of tasks held: rewriting and
+// renaming the whole document (180 KB with 50 tasks) for every batch of reports cost the agent
+// a quarter of a second of CPU per 50 task starts.
 //
 // The journal is rewritten as one snapshot (temporary file, then a rename over the old one) when
 // it is opened and when it has grown to several times its snapshot, so a kill -9 at any moment
@@ -48,6 +49,7 @@ export class StateFile {
   /** What the file says now, to append only real changes. */
   private readonly writtenTasks = new Map<string, string>();
   private writtenOutbox = new Set<string>();
+  private writtenFinished = new Map<string, number>();
   private writtenCore = '';
   /** Writes done (appends and snapshots), for tests and metrics. */
   writes = 0;
@@ -156,6 +158,19 @@ export class StateFile {
         written: () => this.writtenTasks.set(arn, text),
       });
     }
+    // Finished tasks: a named task's entry, or with no name every entry. The entries a clean-up
+    // drops when they age out are written at the next full comparison or snapshot; until then
+    // the file remembers them a little longer, which is harmless.
+    const finished = this.data.finished ?? {};
+    const finishedNames = this.allTasks
+      ? new Set([...Object.keys(finished), ...this.writtenFinished.keys()])
+      : this.dirtyTasks;
+    for (const arn of finishedNames) {
+      const at = finished[arn];
+      if (at === this.writtenFinished.get(arn)) continue;
+      if (at === undefined) add({ finished: arn }, () => this.writtenFinished.delete(arn));
+      else add({ finished: arn, at }, () => this.writtenFinished.set(arn, at));
+    }
     // Acknowledged before queued: replaying a queued entry also drops its task's older one.
     const now = new Set(this.data.outbox.map((e) => e.id));
     for (const id of this.writtenOutbox)
@@ -189,5 +204,6 @@ export class StateFile {
     for (const [arn, state] of Object.entries(this.data.tasks))
       this.writtenTasks.set(arn, JSON.stringify(state));
     this.writtenOutbox = new Set(this.data.outbox.map((e) => e.id));
+    this.writtenFinished = new Map(Object.entries(this.data.finished ?? {}));
   }
 }
