@@ -444,6 +444,10 @@ export class BerthAgent implements AgentTaskView {
     return this.engine?.byTaskArn(taskArn);
   }
 
+  cleanedUpAt(taskArn: string): number | undefined {
+    return this.engine?.cleanedUpAt(taskArn);
+  }
+
   byMetadataId(metadataId: string): { task: TaskSnapshot; container: ContainerSnapshot } | undefined {
     return this.engine?.byMetadataId(metadataId);
   }

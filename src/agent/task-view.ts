@@ -50,6 +50,8 @@ export interface TaskSnapshot {
 
 export interface AgentTaskView {
   byTaskArn(taskArn: string): TaskSnapshot | undefined;
+  /** When the agent cleaned up a task it ran (epoch ms): it remembers that for a day. */
+  cleanedUpAt(taskArn: string): number | undefined;
   /** The task and container a metadata id belongs to. */
   byMetadataId(metadataId: string): { task: TaskSnapshot; container: ContainerSnapshot } | undefined;
   stats(dockerId: string): Promise<ContainerStats>;

@@ -509,6 +509,7 @@ describe('TaskEngine with the fake runtime', () => {
     await waitFor('cleanup', () => h.engine.taskCount === 0);
     assert.equal(h.rt.containerIds().length, 0);
     assert.deepEqual(Object.keys(h.state.data.finished), ['arn:recent', t.taskArn]);
+    assert.ok(Math.abs(h.engine.cleanedUpAt(t.taskArn)! - Date.now()) < 10_000, 'berth logs can say when');
     // A late copy of the finished task is not run again.
     h.engine.onTasks({ type: 'tasks', full: false, tasks: [t] });
     await new Promise((r) => setTimeout(r, 50));

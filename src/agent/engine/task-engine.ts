@@ -341,6 +341,10 @@ export class TaskEngine implements AgentTaskView, RunnerOwner {
 
   // --- AgentTaskView ---------------------------------------------------------------------------------
 
+  cleanedUpAt(taskArn: string): number | undefined {
+    return this.data.finished?.[taskArn];
+  }
+
   byTaskArn(taskArn: string): TaskSnapshot | undefined {
     const r = this.runners.get(taskArn);
     return r ? taskSnapshot(r.state, this.opts.availabilityZone) : undefined;

@@ -116,11 +116,21 @@ describe('logs handler', () => {
     assert.deepEqual(textBy(s.sent), { web: '2\n3\n' });
   });
 
-  it('ends with an error for an unknown task, an unknown container or one not created yet', () => {
+  it('ends with an error for an unknown task, a cleaned-up one, an unknown container or one not created yet', () => {
     const s = setup();
     s.handler.open({ type: 'logs-open', streamId: 'a', taskArn: 'arn:nope', follow: false }, s.send);
     s.open({ streamId: 'b', containerName: 'ghost' });
     s.open({ streamId: 'c', containerName: 'never' });
+    s.view.cleanedUp.set('arn:gone', Date.UTC(2026, 0, 2, 3, 4, 5));
+    s.handler.open({ type: 'logs-open', streamId: 'd', taskArn: 'arn:gone', follow: false }, s.send);
+    assert.deepEqual(s.sent.splice(3), [
+      {
+        type: 'logs-end',
+        streamId: 'd',
+        error:
+          "task arn:gone was cleaned up at 2026-01-02T03:04:05.000Z: the agent removes a stopped task's containers, and their output with them, after the clean-up wait (BERTH_AGENT_TASK_CLEANUP_WAIT_MS, 10 minutes unless set)",
+      },
+    ]);
     assert.deepEqual(s.sent, [
       { type: 'logs-end', streamId: 'a', error: 'task arn:nope is not known to the agent on this host' },
       { type: 'logs-end', streamId: 'b', error: `task ${s.task.task.taskArn} has no container named ghost` },

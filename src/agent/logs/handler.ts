@@ -35,7 +35,12 @@ export function createLogsHandler(view: AgentTaskView, log: Logger): LogsHandler
       const end = (error: string) => send(endMessage(msg.streamId, error));
       const task = view.byTaskArn(msg.taskArn);
       if (!task) {
-        end(`task ${msg.taskArn} is not known to the agent on this host`);
+        const at = view.cleanedUpAt(msg.taskArn);
+        end(
+          at === undefined
+            ? `task ${msg.taskArn} is not known to the agent on this host`
+            : `task ${msg.taskArn} was cleaned up at ${new Date(at).toISOString()}: the agent removes a stopped task's containers, and their output with them, after the clean-up wait (BERTH_AGENT_TASK_CLEANUP_WAIT_MS, 10 minutes unless set)`,
+        );
         return;
       }
       let containers = task.containers;

@@ -113,7 +113,13 @@ export class FakeTaskView implements AgentTaskView {
   stats_: Map<string, ContainerStats[]> = new Map();
   logs_: Map<string, ScriptedLog> = new Map();
 
+  readonly cleanedUp = new Map<string, number>();
+
   constructor(readonly tasks: TaskSnapshot[]) {}
+
+  cleanedUpAt(taskArn: string): number | undefined {
+    return this.cleanedUp.get(taskArn);
+  }
 
   byTaskArn(taskArn: string): TaskSnapshot | undefined {
     return this.tasks.find((t) => t.task.taskArn === taskArn);
