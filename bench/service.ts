@@ -5,6 +5,8 @@
 //      Three rounds a side, interleaved, and their medians compared (--converge-rounds 1 for a
 //      single try): on this 2-core VM the same converge varies by a quarter from one minute to
 //      the next, on both sides, so one try against one try is a coin toss near the goal.
+//      Each round also times the engine alone making the same 50 containers through its API
+//      (--engine-floor off to skip): the floor under both sides, printed for scale only.
 //   2. a rolling update of 20 tasks (maximumPercent 200, minimumHealthyPercent 100; a new task
 //      definition revision changing an environment variable) until the new deployment is COMPLETED
 //      and the service stable, against `docker service update --update-parallelism 20
@@ -14,7 +16,7 @@
 //      until a replacement runs, median of 10. Goal: under 2 s and below Swarm's.
 //
 //   npm run bench:service -- [--tasks 50] [--update-tasks 20] [--kills 10] [--converge-rounds 3]
-//     [--poll-ms 50]
+//     [--engine-floor on|off] [--poll-ms 50]
 //     [--kill-poll-ms 20] [--max-seconds 1500] [--only berth|swarm]
 //     [--swarm-restart-delay 0s] [--swarm-update-monitor 5s]
 //
@@ -82,6 +84,8 @@ const { values: args } = parseArgs({
     'swarm-update-monitor': { type: 'string', default: '5s' },
     /** Berth's task networking: awsvpc (a namespace and an address per task) or bridge (Docker's). */
     'berth-network': { type: 'string', default: 'awsvpc' },
+    /** A third converge per round: the engine alone making the same containers (on|off). */
+    'engine-floor': { type: 'string', default: 'on' },
   },
 });
 const TASKS = Math.max(1, Number(args.tasks));
@@ -98,6 +102,9 @@ const berthNetworkArg = args['berth-network'];
 if (berthNetworkArg !== 'awsvpc' && berthNetworkArg !== 'bridge')
   throw new Error(`--berth-network must be awsvpc or bridge, not ${berthNetworkArg}`);
 const BERTH_NETWORK: 'awsvpc' | 'bridge' = berthNetworkArg;
+if (args['engine-floor'] !== 'on' && args['engine-floor'] !== 'off')
+  throw new Error(`--engine-floor must be on or off, not ${args['engine-floor']}`);
+const ENGINE_FLOOR = args['engine-floor'] === 'on';
 const DO_BERTH = args.only !== 'swarm';
 const DO_SWARM = args.only !== 'berth';
 const deadline = makeDeadline('bench:service', Number(args['max-seconds']), { interruptible: true });
@@ -769,7 +776,7 @@ function line(label: string, berth: string, swarm: string, ratio: string, goal: 
   );
 }
 
-function report(berth: Side, swarm: Side, machine: string): void {
+function report(berth: Side, swarm: Side, engine: Side, machine: string): void {
   const both = <T>(b: Outcome<T> | undefined, s: Outcome<T> | undefined): [T, T] | undefined =>
     b?.ok && s?.ok ? [b.value, s.value] : undefined;
   const verdict = (met: boolean): string => (met ? 'MET' : 'NOT MET');
@@ -795,6 +802,17 @@ function report(berth: Side, swarm: Side, machine: string): void {
       console.log(
         `   ratio by round: ${c[0].map((x, i) => (c[1][i] ? (x / c[1][i]).toFixed(2) : '-')).join(' ')}`,
       );
+  }
+  if (engine.converge) {
+    // For scale: how far above the engine's own time each side is.
+    const e = engine.converge;
+    const over = (side: Side): string =>
+      side.converge?.ok && e.ok ? `${(median(side.converge.value) / median(e.value)).toFixed(2)}×` : '-';
+    console.log(
+      e.ok
+        ? `   engine alone, the same ${TASKS} containers created and started at once (s): ${e.value.map((x) => (x / 1000).toFixed(2)).join(' ')}; median ${secs(median(e.value))}: berth ${over(berth)}, swarm ${over(swarm)} of it`
+        : `   engine alone: FAILED (${e.error})`,
+    );
   }
 
   // maximumPercent 200 / minimumHealthyPercent 100 (start-first for Swarm) bound the number of
@@ -880,9 +898,33 @@ async function machineNote(load: string): Promise<string> {
   ].join('\n');
 }
 
+/**
+ * The floor under both sides, for scale (not a goal): the same containers (image, command,
+ * init, memory limit, no network of their own, as Berth's awsvpc containers are made) created and
+ * started through the Docker API all at once, until every start returned. Nothing schedules,
+ * plumbs or reports them.
+ */
+async function engineConverge(label: { key: string; value: string }): Promise<number> {
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: TASKS }, async () => {
+      const c = await docker.createContainer({
+        Image: busyboxImage,
+        Cmd: ['sleep', '3600'],
+        Labels: { [label.key]: label.value },
+        NetworkDisabled: true,
+        HostConfig: { Init: true, Memory: MEMORY_MIB * 1024 * 1024, NetworkMode: 'none' },
+      });
+      await c.start();
+    }),
+  );
+  return performance.now() - t0;
+}
+
 async function main(): Promise<void> {
   const berthResults: Side = {};
   const swarmResults: Side = {};
+  const engineResults: Side = {};
   let b: BerthSide | undefined;
   let s: SwarmSide | undefined;
   let up: UpProcess | undefined;
@@ -902,7 +944,7 @@ async function main(): Promise<void> {
     // Converge rounds interleave the sides, so a drift of the machine's speed during the run
     // (seen here: a quarter either way between runs minutes apart) lands on both.
     const first = b ? await registerDefinition(b, '1') : undefined;
-    const rounds = { berth: [] as number[], swarm: [] as number[] };
+    const rounds = { berth: [] as number[], swarm: [] as number[], engine: [] as number[] };
     for (let round = 1; round <= CONVERGE_ROUNDS; round++) {
       const of = CONVERGE_ROUNDS > 1 ? ` (round ${round} of ${CONVERGE_ROUNDS})` : '';
       if (b && first && berthResults.converge?.ok !== false) {
@@ -918,6 +960,15 @@ async function main(): Promise<void> {
         swarmResults.converge = r.ok ? { ok: true, value: [...rounds.swarm, r.value] } : r;
         if (r.ok) rounds.swarm.push(r.value);
         await bestEffort('removing the swarm converge service', () => swarmRemoveService(CONVERGE_NAME));
+      }
+      if (ENGINE_FLOOR && engineResults.converge?.ok !== false) {
+        const label = { key: runLabel.key, value: `${runLabel.value}-engine` };
+        const r = await attempt(`engine alone: converge${of}`, () => engineConverge(label), { timed: true });
+        engineResults.converge = r.ok ? { ok: true, value: [...rounds.engine, r.value] } : r;
+        if (r.ok) rounds.engine.push(r.value);
+        await bestEffort('removing the engine-floor containers', () =>
+          removeContainersLabelled(`${label.key}=${label.value}`),
+        );
       }
     }
 
@@ -952,7 +1003,7 @@ async function main(): Promise<void> {
       await bestEffort('removing the swarm update service', () => swarmRemoveService(UPDATE_NAME));
     }
 
-    report(berthResults, swarmResults, note);
+    report(berthResults, swarmResults, engineResults, note);
   } finally {
     if (s) await bestEffort('removing swarm services', swarmRemoveLabelled);
     if (b) {
