@@ -34,9 +34,8 @@
 // "the default" to the CLI, so 1ms is the smallest).
 //
 // Phases alternate (Berth 1, Swarm 1, ... per converge round, then Berth 2+3, Swarm 2+3), and each
-// side removes its service and
-// waits for its containers to go before the other side starts, so only one side has containers
-// running while it is measured. The swarm is initialised (listening on 127.0.0.1 only) when the
+// side removes its service and waits for its containers to go before the other side starts, so
+// only one side has containers running while it is measured. The swarm is initialised (listening on 127.0.0.1 only) when the
 // engine is not in one, and left at the end only then. Every service, container and task
 // definition made here is removed at the end, also on failure or Ctrl-C.
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -921,6 +920,23 @@ async function engineConverge(label: { key: string; value: string }): Promise<nu
   return performance.now() - t0;
 }
 
+/**
+ * One converge round of a side: timed, its time added to the side's list (a failure ends the
+ * side's rounds), then its teardown whatever happened.
+ */
+async function convergeRound(
+  side: Side,
+  what: string,
+  fn: () => Promise<number>,
+  teardown: { what: string; run: () => Promise<void> },
+): Promise<void> {
+  if (side.converge?.ok === false) return;
+  const before = side.converge?.ok ? side.converge.value : [];
+  const r = await attempt(what, fn, { timed: true });
+  side.converge = r.ok ? { ok: true, value: [...before, r.value] } : r;
+  await bestEffort(teardown.what, teardown.run);
+}
+
 async function main(): Promise<void> {
   const berthResults: Side = {};
   const swarmResults: Side = {};
@@ -944,31 +960,28 @@ async function main(): Promise<void> {
     // Converge rounds interleave the sides, so a drift of the machine's speed during the run
     // (seen here: a quarter either way between runs minutes apart) lands on both.
     const first = b ? await registerDefinition(b, '1') : undefined;
-    const rounds = { berth: [] as number[], swarm: [] as number[], engine: [] as number[] };
     for (let round = 1; round <= CONVERGE_ROUNDS; round++) {
       const of = CONVERGE_ROUNDS > 1 ? ` (round ${round} of ${CONVERGE_ROUNDS})` : '';
-      if (b && first && berthResults.converge?.ok !== false) {
+      if (b && first) {
         const bb = b;
-        const r = await attempt(`berth: converge${of}`, () => berthConverge(bb, first), { timed: true });
-        berthResults.converge = r.ok ? { ok: true, value: [...rounds.berth, r.value] } : r;
-        if (r.ok) rounds.berth.push(r.value);
-        await bestEffort('removing the berth converge service', () => berthRemoveService(bb, CONVERGE_NAME));
+        await convergeRound(berthResults, `berth: converge${of}`, () => berthConverge(bb, first), {
+          what: 'removing the berth converge service',
+          run: () => berthRemoveService(bb, CONVERGE_NAME),
+        });
       }
-      if (s && swarmResults.converge?.ok !== false) {
+      if (s) {
         const ss = s;
-        const r = await attempt(`swarm: converge${of}`, () => swarmConverge(ss), { timed: true });
-        swarmResults.converge = r.ok ? { ok: true, value: [...rounds.swarm, r.value] } : r;
-        if (r.ok) rounds.swarm.push(r.value);
-        await bestEffort('removing the swarm converge service', () => swarmRemoveService(CONVERGE_NAME));
+        await convergeRound(swarmResults, `swarm: converge${of}`, () => swarmConverge(ss), {
+          what: 'removing the swarm converge service',
+          run: () => swarmRemoveService(CONVERGE_NAME),
+        });
       }
-      if (ENGINE_FLOOR && engineResults.converge?.ok !== false) {
+      if (ENGINE_FLOOR) {
         const label = { key: runLabel.key, value: `${runLabel.value}-engine` };
-        const r = await attempt(`engine alone: converge${of}`, () => engineConverge(label), { timed: true });
-        engineResults.converge = r.ok ? { ok: true, value: [...rounds.engine, r.value] } : r;
-        if (r.ok) rounds.engine.push(r.value);
-        await bestEffort('removing the engine-floor containers', () =>
-          removeContainersLabelled(`${label.key}=${label.value}`),
-        );
+        await convergeRound(engineResults, `engine alone: converge${of}`, () => engineConverge(label), {
+          what: 'removing the engine-floor containers',
+          run: () => removeContainersLabelled(`${label.key}=${label.value}`),
+        });
       }
     }
 

@@ -96,7 +96,6 @@ export interface DockerRuntimeOptions {
   log?: Logger;
 }
 
-/** An HTTP-level failure as docker-modem reports it. */
 /** What a failed engine call throws: EngineHttpError (an answer) or a socket error (none). */
 interface EngineFailure extends Error {
   statusCode?: number;

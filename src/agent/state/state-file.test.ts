@@ -128,6 +128,8 @@ describe('StateFile journal', () => {
     StateFile.open(dir, { flushDelayMs: 60_000, newHostId: () => 'h', ...extra });
   const fileText = (dir: string): string => readFileSync(join(dir, STATE_FILE), 'utf8');
   const lines = (dir: string): string[] => fileText(dir).trimEnd().split('\n');
+  const snapshotVersion = (dir: string): unknown =>
+    (JSON.parse(lines(dir)[0]!) as { formatVersion: unknown }).formatVersion;
   const addTask = (f: StateFile, name: string): string => {
     const t = newTaskState(agentTask([c(name)], { taskArn: `arn:aws:ecs:r:1:task/c/${name}` }), testIds);
     f.data.tasks[t.task.taskArn] = t;
@@ -257,10 +259,7 @@ describe('StateFile journal', () => {
     const f = open(dir);
     assert.deepEqual(f.data.finished, { 'arn:b': 2 });
     assert.equal(f.data.lastAddress, '10.0.0.9');
-    assert.equal(
-      (JSON.parse(lines(dir)[0]!) as { formatVersion: number }).formatVersion,
-      STATE_FORMAT_VERSION,
-    );
+    assert.equal(snapshotVersion(dir), STATE_FORMAT_VERSION);
   });
 
   it('reads a version-1 file (one document) and writes the current version', () => {
@@ -272,10 +271,7 @@ describe('StateFile journal', () => {
     const f = open(dir);
     assert.equal(f.data.hostId, 'old-host');
     assert.equal(f.data.lastAddress, '10.0.0.7');
-    assert.equal(
-      (JSON.parse(lines(dir)[0]!) as { formatVersion: number }).formatVersion,
-      STATE_FORMAT_VERSION,
-    );
+    assert.equal(snapshotVersion(dir), STATE_FORMAT_VERSION);
   });
 
   it('rewrites itself as one snapshot once the journal outgrows it', () => {

@@ -141,10 +141,10 @@ export class StateFile {
     const core = coreOf(this.data);
     const coreText = JSON.stringify(core);
     if (coreText !== this.writtenCore) add({ core }, () => (this.writtenCore = coreText));
-    const names = this.allTasks
-      ? new Set([...Object.keys(this.data.tasks), ...this.writtenTasks.keys()])
-      : this.dirtyTasks;
-    for (const arn of names) {
+    // With no task named, every one held or written is compared.
+    const namesIn = (held: object, written: Map<string, unknown>): Iterable<string> =>
+      this.allTasks ? new Set([...Object.keys(held), ...written.keys()]) : this.dirtyTasks;
+    for (const arn of namesIn(this.data.tasks, this.writtenTasks)) {
       const state = this.data.tasks[arn];
       if (state === undefined) {
         if (this.writtenTasks.has(arn)) add({ task: arn }, () => this.writtenTasks.delete(arn));
@@ -162,10 +162,7 @@ export class StateFile {
     // drops when they age out are written at the next full comparison or snapshot; until then
     // the file remembers them a little longer, which is harmless.
     const finished = this.data.finished ?? {};
-    const finishedNames = this.allTasks
-      ? new Set([...Object.keys(finished), ...this.writtenFinished.keys()])
-      : this.dirtyTasks;
-    for (const arn of finishedNames) {
+    for (const arn of namesIn(finished, this.writtenFinished)) {
       const at = finished[arn];
       if (at === this.writtenFinished.get(arn)) continue;
       if (at === undefined) add({ finished: arn }, () => this.writtenFinished.delete(arn));

@@ -284,22 +284,19 @@ export class SqliteStore implements Store {
     for (const r of this.stmt.versions.all(JSON.stringify(keys))) versions.set(r.key, r.version);
     return keys.map((k) => {
       const version = versions.get(k);
-      if (version === undefined) return undefined;
-      const hit = this.cache.get(k);
-      if (hit && hit.version === version) return this.touch(hit) as StoredRecord<T>;
-      const row = this.stmt.get.get(k);
-      return row && (this.toRecord(row) as StoredRecord<T>);
+      return version === undefined ? undefined : (this.read(k, version) as StoredRecord<T>);
     });
   }
 
   /**
-   * One record: its version first, and the value only when the cache lacks that version (as
-   * list does). Copying a record's JSON out of SQLite and parsing it is most of a read's cost,
-   * and most reads are of records read or written a moment ago.
+   * One record: its version first (given, when the caller read it already), and the value only
+   * when the cache lacks that version, as list does. Copying a record's JSON out of SQLite and
+   * parsing it is most of a read's cost, and most reads are of records read or written a moment
+   * ago.
    */
-  private read(key: string): StoredRecord | undefined {
+  private read(key: string, version?: number): StoredRecord | undefined {
     const hit = this.cache.get(key);
-    if (hit && this.stmt.version.get(key)?.version === hit.version) return this.touch(hit);
+    if (hit && (version ?? this.stmt.version.get(key)?.version) === hit.version) return this.touch(hit);
     const row = this.stmt.get.get(key);
     return row && this.toRecord(row);
   }
