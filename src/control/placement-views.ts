@@ -2,8 +2,9 @@
 // the store's change feed (one watch on the whole store), so that a RunTask plans on memory
 // instead of reading every instance and task of the cluster: at 5,000 instances and 50,000 tasks
 // those reads cost far more than the plan. See src/scheduler/cluster-view.ts for what a view holds.
-// The service scheduler reads the same views for a service's task keys and the cluster's
-// instances, so that a pass does not list every task the cluster holds either.
+// The service scheduler reads the same views for a service's tasks (the views keep the records of
+// service tasks, group service:<name>) and the cluster's instances, so that a pass reads neither
+// every task the cluster holds nor its own tasks from the store.
 //
 // Freshness: `current()` waits until every write committed before the call is applied, so a
 // client that registered an instance (or stopped a task) sees it in its next RunTask. Planning on
@@ -16,6 +17,7 @@
 // changes in one synchronous run, and waiters resume in a later microtask.
 import type { Scope } from '../domain/arn.js';
 import type { ContainerInstanceRecord, TaskRecord } from '../domain/records.js';
+import { SERVICE_TASK_GROUP_PREFIX } from '../domain/service/ids.js';
 import { ClusterView } from '../scheduler/cluster-view.js';
 import { keys } from '../store/keys.js';
 import type { Change, Store, Watcher } from '../store/store.js';
@@ -28,7 +30,7 @@ function nameOf(scope: Scope, cluster: string): string {
 }
 
 interface LoadedView {
-  view: ClusterView;
+  view: ClusterView<TaskRecord>;
   ready: Promise<void>;
 }
 
@@ -70,7 +72,7 @@ export class PlacementViews {
    * before this call). A caller that queued for its turn passes the revision it read on arrival:
    * what was acknowledged before it arrived is in, and it need not wait for writes still syncing.
    */
-  async current(scope: Scope, cluster: string, atLeast?: number): Promise<ClusterView> {
+  async current(scope: Scope, cluster: string, atLeast?: number): Promise<ClusterView<TaskRecord>> {
     await this.start();
     const loaded = this.load(scope, cluster);
     await loaded.ready;
@@ -136,7 +138,9 @@ export class PlacementViews {
     const name = nameOf(scope, cluster);
     const known = this.views.get(name);
     if (known) return known;
-    const view = new ClusterView();
+    const view = new ClusterView<TaskRecord>({
+      keepRecordsOf: (group) => group.startsWith(SERVICE_TASK_GROUP_PREFIX),
+    });
     // Registered before the listing is read: a change that lands meanwhile reaches the view from
     // the feed, and the view keeps the newest version of every key whichever comes first.
     const loaded: LoadedView = { view, ready: Promise.resolve() };

@@ -34,6 +34,7 @@ import type {
   TaskRecord,
 } from '../domain/records.js';
 import { startedTasksEvents, unableToPlaceEvent } from '../domain/service/events.js';
+import { SERVICE_TASK_GROUP_PREFIX as SERVICE_GROUP } from '../domain/service/ids.js';
 import { computeServiceStep, type ServiceAction } from '../domain/service/reconcile.js';
 import { applyServiceStep, type HistoryChange } from '../domain/service/status.js';
 import { DEFAULT_TASK_STABILITY_MS } from '../domain/service/task-state.js';
@@ -127,8 +128,6 @@ function parseInstanceKey(key: string): { scope: Scope; cluster: string } | unde
   return { scope: { account: s[1]!, region: s[2]! }, cluster: s[4]! };
 }
 
-const SERVICE_GROUP = 'service:';
-
 function clusterKey(scope: Scope, cluster: string): string {
   return `${CLUSTER_KEY_PREFIX}${scope.account}/${scope.region}/${cluster}`;
 }
@@ -220,15 +219,13 @@ export class ServiceController implements Controller {
    * it started. Reading a service's tasks through it costs the service's tasks, not every task the
    * cluster still holds (stopped ones are kept an hour).
    */
-  private clusterView(sk: ServiceKey): Promise<ClusterView> {
+  private clusterView(sk: ServiceKey): Promise<ClusterView<TaskRecord>> {
     return PlacementViews.of(this.deps.store).current(sk.scope, sk.cluster);
   }
 
-  /** The service's tasks, in key order: the view names them, the store has their records. */
-  private async readTasks(sk: ServiceKey, view: ClusterView): Promise<TaskRecord[]> {
-    const group = `${SERVICE_GROUP}${sk.name}`;
-    const records = await this.deps.store.getMany<TaskRecord>(view.taskKeysOfGroup(group));
-    return records.flatMap((r) => (r !== undefined && r.value.group === group ? [r.value] : []));
+  /** The service's tasks, in key order, as the view has them (it keeps service tasks' records). */
+  private readTasks(sk: ServiceKey, view: ClusterView<TaskRecord>): TaskRecord[] {
+    return view.recordsOfGroup(`${SERVICE_GROUP}${sk.name}`);
   }
 
   private async syncService(key: string, sk: ServiceKey): Promise<SyncResult | void> {
@@ -236,7 +233,7 @@ export class ServiceController implements Controller {
     if (!rec || rec.value.status === 'INACTIVE') return;
     const service = rec.value;
     const view = await this.clusterView(sk);
-    const tasks = await this.readTasks(sk, view);
+    const tasks = this.readTasks(sk, view);
     // Every instance of the cluster, sorted by id (the order of the store's keys).
     const instances = view.snapshot().map((e) => e.record.value);
     const now = this.deps.clock.now();
@@ -260,7 +257,7 @@ export class ServiceController implements Controller {
       placementFailed ||= outcome.failed;
     }
 
-    const tasksAfter = acted ? await this.readTasks(sk, await this.clusterView(sk)) : tasks;
+    const tasksAfter = acted ? this.readTasks(sk, await this.clusterView(sk)) : tasks;
     await this.writeStatus(key, service, step.actions, extraEvents, tasksAfter, instances, now);
 
     const delays = [step.requeueAfterMs, placementFailed ? this.placementRetryMs : undefined].filter(

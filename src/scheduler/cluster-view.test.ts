@@ -148,6 +148,30 @@ describe('ClusterView', () => {
     assert.deepEqual(v.taskKeysOfGroup('service:api'), []);
   });
 
+  it('keeps the records of the groups it is told to, newest version first come or last', () => {
+    const v = new ClusterView<PlacedTaskFacts>({ keepRecordsOf: (g) => g.startsWith('service:') });
+    const running = task('a');
+    v.applyTask(taskKey('t2'), running, 5);
+    v.applyTask(taskKey('t1'), task('b'), 6);
+    v.applyTask(taskKey('t9'), task('a', { group: 'family:batch' }), 7);
+    const stopped = task('a', { lastStatus: 'STOPPED', desiredStatus: 'STOPPED' });
+    v.applyTask(taskKey('t2'), stopped, 8);
+    // A late, older copy (a listing overlapping the feed) does not replace the newer record.
+    v.applyTask(taskKey('t2'), running, 5);
+    const web = v.recordsOfGroup('service:web');
+    assert.equal(web.length, 2);
+    assert.equal(web[1], stopped, 'key order: t1, then t2 as last applied');
+    assert.deepEqual(v.recordsOfGroup('service:none'), []);
+    assert.throws(() => v.recordsOfGroup('family:batch'), /keeps no task records of group family:batch/);
+
+    // A task that moves to another group leaves the first one's records.
+    v.applyTask(taskKey('t1'), task('b', { group: 'service:api' }), 9);
+    assert.deepEqual(v.recordsOfGroup('service:web'), [stopped]);
+    assert.equal(v.recordsOfGroup('service:api').length, 1);
+    v.applyTask(taskKey('t2'), undefined, 10);
+    assert.deepEqual(v.recordsOfGroup('service:web'), []);
+  });
+
   it('hands out snapshots that never change; the next one shares what did not change', () => {
     const v = new ClusterView();
     for (const id of ['a', 'b', 'c']) v.applyInstance(key(id), record(id), 1);

@@ -10,8 +10,11 @@
 //                                                         copy-on-write, rebuilt only where
 //                                                         something changed
 //
-// It also keeps the task keys of each task group (taskKeysOfGroup), so that the service
-// scheduler reads a service's tasks and not every task of the cluster on each sync.
+// It also keeps the task keys of each task group (taskKeysOfGroup), and for the groups its owner
+// names (keepRecordsOf) the task records themselves (recordsOfGroup): the service scheduler reads
+// a service's tasks from here on each pass, instead of the cluster's tasks or even the service's
+// from the store (a pass runs on every report of every task of the service, and reading the
+// records back from SQLite was a tenth of berth up's CPU while 50 tasks started).
 //
 // Each entry pairs an instance record (with its store version) and the PlacementInstance built
 // from it and from the groups of the tasks on it at the same moment. A planner commits with
@@ -24,12 +27,13 @@
 // with their revision. Once the owner says the view is settled (the listing is in and the feed
 // has passed it) changes only come in order, and tombstones are dropped and no longer kept: with
 // tasks deleted by retention they would otherwise grow for ever.
-import type { ContainerInstanceRecord, TaskRecord } from '../domain/records.js';
+import type { ContainerInstanceRecord } from '../domain/records.js';
 import {
   groupOfTask,
   instanceIdOfArn,
   isCountedTask,
   placementInstanceFromGroups,
+  type PlacedTaskFacts,
   type PlacementInstance,
 } from './snapshot.js';
 
@@ -51,8 +55,10 @@ interface InstanceSlot {
   entry: ViewEntry | undefined;
 }
 
-interface TaskSlot {
+interface TaskSlot<T> {
   version: number;
+  /** The record itself, when its group's records are kept (ClusterViewOptions.keepRecordsOf). */
+  value: T | undefined;
   /** The task's `group`, whatever its status: the key of its entry in `members`. */
   member: string | undefined;
   /** What the task adds to its instance's group counts (nothing when it does not count). */
@@ -60,13 +66,25 @@ interface TaskSlot {
   group: string | undefined;
 }
 
-export class ClusterView {
+/** A group's task keys, and the same in key order once asked for (until the next change). */
+interface Members {
+  keys: Set<string>;
+  sorted: string[] | undefined;
+}
+
+export interface ClusterViewOptions {
+  /** Groups whose task records the view keeps, for recordsOfGroup (default: none). */
+  keepRecordsOf?: (group: string) => boolean;
+}
+
+export class ClusterView<T extends PlacedTaskFacts = PlacedTaskFacts> {
   private readonly instances = new Map<string, InstanceSlot>();
   /** Revisions of deleted keys, so a late, older copy of them is not taken for new. */
   private readonly tombstones = new Map<string, number>();
-  private readonly tasks = new Map<string, TaskSlot>();
+  private readonly tasks = new Map<string, TaskSlot<T>>();
   /** Task keys by the tasks' `group`, in any status (a service's tasks: `service:<name>`). */
-  private readonly members = new Map<string, Set<string>>();
+  private readonly members = new Map<string, Members>();
+  private readonly keepRecordsOf: (group: string) => boolean;
   /** Tasks per group on each instance (by instance ARN). */
   private readonly groups = new Map<string, Map<string, number>>();
   /** The last snapshot (sorted by instance id) and where each id sits in it. */
@@ -76,6 +94,10 @@ export class ClusterView {
   private readonly changed = new Set<string>();
   private reorder = true;
   private settled = false;
+
+  constructor(options: ClusterViewOptions = {}) {
+    this.keepRecordsOf = options.keepRecordsOf ?? (() => false);
+  }
 
   get instanceCount(): number {
     return this.instances.size;
@@ -126,16 +148,7 @@ export class ClusterView {
   }
 
   /** A task record put (value) or deleted (undefined) at `version`. */
-  applyTask(
-    key: string,
-    value:
-      | Pick<
-          TaskRecord,
-          'group' | 'taskDefinitionArn' | 'lastStatus' | 'desiredStatus' | 'containerInstanceArn'
-        >
-      | undefined,
-    version: number,
-  ): void {
+  applyTask(key: string, value: T | undefined, version: number): void {
     const slot = this.tasks.get(key);
     if (value === undefined) {
       if (slot && slot.version >= version) return;
@@ -150,8 +163,9 @@ export class ClusterView {
     if (!this.isNewer(key, version, slot?.version)) return;
     this.tombstones.delete(key);
     const counted = value.containerInstanceArn !== undefined && isCountedTask(value);
-    const next: TaskSlot = {
+    const next: TaskSlot<T> = {
       version,
+      value: value.group !== undefined && this.keepRecordsOf(value.group) ? value : undefined,
       member: value.group,
       instanceArn: counted ? value.containerInstanceArn : undefined,
       group: counted ? groupOfTask(value) : undefined,
@@ -159,6 +173,7 @@ export class ClusterView {
     this.join(key, slot?.member, next.member);
     if (slot && slot.instanceArn === next.instanceArn && slot.group === next.group) {
       slot.version = version;
+      slot.value = next.value;
       slot.member = next.member;
       return;
     }
@@ -171,30 +186,45 @@ export class ClusterView {
    * Keys of the tasks whose `group` is `group`, in any status, in key order (the order a store
    * listing gives).
    */
-  taskKeysOfGroup(group: string): string[] {
-    const keys = this.members.get(group);
-    return keys ? [...keys].sort() : [];
+  taskKeysOfGroup(group: string): readonly string[] {
+    const m = this.members.get(group);
+    if (!m) return [];
+    m.sorted ??= [...m.keys].sort();
+    return m.sorted;
+  }
+
+  /**
+   * The records of the tasks whose `group` is `group`, in any status, in key order: each as the
+   * view last applied it. Only for a group the view keeps records of (keepRecordsOf).
+   */
+  recordsOfGroup(group: string): T[] {
+    if (!this.keepRecordsOf(group)) throw new Error(`the view keeps no task records of group ${group}`);
+    return this.taskKeysOfGroup(group).map((k) => this.tasks.get(k)!.value!);
   }
 
   /** Moves a task key from one group's members to another's (undefined: none). */
   private join(key: string, from: string | undefined, to: string | undefined): void {
     if (from === to) return;
     if (from !== undefined) {
-      const set = this.members.get(from);
-      set?.delete(key);
-      if (set?.size === 0) this.members.delete(from);
+      const m = this.members.get(from);
+      if (m) {
+        m.keys.delete(key);
+        m.sorted = undefined;
+        if (m.keys.size === 0) this.members.delete(from);
+      }
     }
     if (to !== undefined) {
-      let set = this.members.get(to);
-      if (!set) {
-        set = new Set();
-        this.members.set(to, set);
+      let m = this.members.get(to);
+      if (!m) {
+        m = { keys: new Set(), sorted: undefined };
+        this.members.set(to, m);
       }
-      set.add(key);
+      m.keys.add(key);
+      m.sorted = undefined;
     }
   }
 
-  private count(t: TaskSlot, by: 1 | -1): void {
+  private count(t: TaskSlot<T>, by: 1 | -1): void {
     if (t.instanceArn === undefined || t.group === undefined) return;
     let groups = this.groups.get(t.instanceArn);
     if (!groups) {

@@ -3,10 +3,13 @@
 //   deployment id            ecs-svc/<19 digits>            (tasks' startedBy, task set ids)
 //   service deployment id    22 characters [A-Za-z0-9_-]    (service-deployment/<cluster>/<service>/<id>)
 //   service revision id      19 digits                      (service-revision/<cluster>/<service>/<id>)
+// and the task group of a service's tasks, service:<name>.
 import { createHash } from 'node:crypto';
 import { arn, type Scope } from '../arn.js';
 
 export const DEPLOYMENT_ID_PREFIX = 'ecs-svc/';
+/** A service's tasks are in task group `service:<service name>`, as on ECS. */
+export const SERVICE_TASK_GROUP_PREFIX = 'service:';
 const DEPLOYMENT_ID = /^ecs-svc\/[0-9]{19}$/;
 
 function digest(seed: string, purpose: string): Buffer {

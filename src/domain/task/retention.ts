@@ -25,14 +25,13 @@
 // it leaves the service's deployments; every task once the service is INACTIVE or gone.
 import type { ServiceRecord, TaskRecord } from '../records.js';
 import { stoppedAtOf } from '../service/circuit-breaker.js';
+import { SERVICE_TASK_GROUP_PREFIX as SERVICE_GROUP } from '../service/ids.js';
 import { isStopNoted } from '../service/reconcile.js';
 
 /** ECS forgets a stopped task after about an hour. */
 export const DEFAULT_STOPPED_TASK_RETENTION_MS = 60 * 60_000;
 /** A clientToken is remembered this long (RunTask's CLIENT_TOKEN_TTL_MS, as ECS). */
 export const CLIENT_TOKEN_RETENTION_MS = 24 * 60 * 60_000;
-
-const SERVICE_GROUP = 'service:';
 
 export type TaskRetention =
   | { kind: 'not-stopped' }
