@@ -4,7 +4,7 @@ import { afterEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { pino } from 'pino';
 import type { AgentTask, ReportMessage, TaskStateReport } from '../../domain/agent-protocol.js';
 import { systemClock } from '../../domain/clock.js';
@@ -403,8 +403,28 @@ describe('TaskEngine with the fake runtime', () => {
       taskDefinition: { networkMode: 'awsvpc' },
       awsvpcConfiguration: { subnets: ['subnet-7'] },
     });
+    // Its DNS files and ready directory are written while the engine creates the container (the
+    // engine needs them at start): at create they are not there yet, at start they are.
+    const seen: string[] = [];
+    const hostsOf = (spec: ContainerSpec) => {
+      const m = spec.mounts?.find((x) => x.target === '/etc/hosts');
+      return m?.type === 'bind' ? m.source : '';
+    };
+    const { createContainer, startContainer } = h.rt;
+    let hosts = '';
+    h.rt.createContainer = (spec: ContainerSpec) => {
+      hosts = hostsOf(spec);
+      seen.push(`create: files ${existsSync(hosts) ? 'there' : 'not there'}`);
+      return createContainer.call(h.rt, spec);
+    };
+    h.rt.startContainer = (id: string) => {
+      const ready = join(dirname(hosts), 'net');
+      seen.push(`start: files ${existsSync(hosts) && existsSync(ready) ? 'there' : 'not there'}`);
+      return startContainer.call(h.rt, id);
+    };
     h.engine.onTasks({ type: 'tasks', full: true, tasks: [t] });
     const r = await h.until('RUNNING', (x) => x.status === 'RUNNING');
+    assert.deepEqual(seen, ['create: files not there', 'start: files there']);
     const ip = r.eni!.privateIPv4Address;
     assert.equal(r.eni?.macAddress, macAddressFor(ip));
 

@@ -4,8 +4,7 @@
 // minus loopback ones (unreachable from the task's namespace), Google's public resolvers when
 // none is left, the task definition's dnsServers / dnsSearchDomains in place of the host's, and
 // the task's own name, localhost and extraHosts in hosts.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** What Docker falls back on when the host only has loopback resolvers. */
@@ -81,24 +80,27 @@ export function dnsFilesIn(dir: string): { resolvConf: string; hosts: string } {
 }
 
 /**
- * Synchronous on purpose: two files of a few hundred bytes on local disk take microseconds, while
- * through libuv's four threads the files of 50 tasks starting at once queued behind each other
- * and held back every task's first engine call.
+ * Writes the task's two files. Off the event loop (libuv's threads): a task with its own
+ * namespace writes them while the engine creates its container (task-runner.ts), so 50 tasks
+ * starting at once no longer hold back every task's first engine call with ten file-system calls
+ * each on the loop. Docker needs a bind mount's source at start, not at create.
  */
-export function writeTaskDnsFiles(
-  paths: TaskDnsFiles,
+export async function writeTaskDnsFiles(
+  paths: { dir: string; resolvConf: string; hosts: string },
   resolv: Omit<ResolvInput, 'hostResolvConf'>,
   hosts: HostsInput,
-): void {
+): Promise<void> {
   let hostResolvConf = '';
   try {
-    hostResolvConf = readFileSync('/etc/resolv.conf', 'utf8');
+    hostResolvConf = await readFile('/etc/resolv.conf', 'utf8');
   } catch {
     // No resolv.conf on the host: Docker's fallback resolvers (see resolvConf).
   }
-  mkdirSync(paths.dir, { recursive: true });
-  writeFileSync(paths.resolvConf, resolvConf({ ...resolv, hostResolvConf }));
-  writeFileSync(paths.hosts, hostsFile(hosts));
+  await mkdir(paths.dir, { recursive: true });
+  await Promise.all([
+    writeFile(paths.resolvConf, resolvConf({ ...resolv, hostResolvConf })),
+    writeFile(paths.hosts, hostsFile(hosts)),
+  ]);
 }
 
 export async function removeTaskDnsFiles(dir: string): Promise<void> {

@@ -6,14 +6,20 @@
 // Two ways to give the pause container its address: the agent plumbs a namespace Docker left
 // alone (plumbing.ts; the default when the agent runs as root), or Docker attaches the container
 // to the network with a fixed address (slower: see plumbing.ts). The task looks the same either way.
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AgentTask } from '../../domain/agent-protocol.js';
 import type { ContainerRuntime, ContainerSpec, NetworkInfo } from '../runtime/container-runtime.js';
 import { CannotCreateContainerError, CannotCreateNetworkError } from '../runtime/errors.js';
 import { LABEL_CLUSTER, LABEL_HOST_ID, LABEL_PAUSE, LABEL_TASK_ARN } from '../engine/labels.js';
 import { clusterNameOf, containerDefinitions, taskIdOf } from '../engine/task-state.js';
-import { removeTaskDnsFiles, taskDnsFilePaths, writeTaskDnsFiles, type TaskDnsFiles } from './dns-files.js';
+import {
+  dnsFilesIn,
+  removeTaskDnsFiles,
+  taskDnsFilePaths,
+  writeTaskDnsFiles,
+  type TaskDnsFiles,
+} from './dns-files.js';
 import { markNetworkReady } from './netwait.js';
 import { gatewayOf, privateDnsName, type Cidr } from './ipam.js';
 import { PAUSE_ENTRYPOINT, PAUSE_IMAGE } from './pause-image.js';
@@ -161,7 +167,8 @@ export async function startPause(
     if (s.plumbing) {
       if (st.pid === undefined)
         throw new CannotCreateNetworkError(`the pause container of ${task.taskArn} has no process`);
-      const files = writeDnsFilesFor(task, ip, s.plumbing.filesDir);
+      const files = taskDnsFilePaths(s.plumbing.filesDir, taskIdOf(task.taskArn));
+      await writeDnsFilesIn(task, ip, files);
       const macAddress = await attachInterface(s, st.pid, ip);
       return { dockerId: id, macAddress, dnsFilesDir: files.dir };
     }
@@ -190,15 +197,13 @@ export async function removePause(
   if (dnsFilesDir !== undefined) await removeTaskDnsFiles(dnsFilesDir);
 }
 
-function writeDnsFilesFor(task: AgentTask, ip: string, filesDir: string): TaskDnsFiles {
-  const files = taskDnsFilePaths(filesDir, taskIdOf(task.taskArn));
+function writeDnsFilesIn(task: AgentTask, ip: string, files: TaskDnsFiles): Promise<void> {
   const dns = taskDns(task);
-  writeTaskDnsFiles(
+  return writeTaskDnsFiles(
     files,
     { dnsServers: dns.dnsServers, dnsSearchDomains: dns.dnsSearchDomains },
     { ip, hostname: privateDnsName(ip, task.region), extraHosts: dns.extraHosts },
   );
-  return files;
 }
 
 /** Where netwait looks for its ready file: beside the task's DNS files. */
@@ -206,17 +211,21 @@ export function readyDirOf(dnsFilesDir: string): string {
   return join(dnsFilesDir, 'net');
 }
 
+/** The directory of the files of a task whose only container holds its namespace. */
+export function ownNetworkFilesDir(task: AgentTask, filesDir: string): string {
+  return taskDnsFilePaths(filesDir, taskIdOf(task.taskArn)).dir;
+}
+
 /**
- * A task whose only container holds its namespace: its DNS files and an empty ready directory
- * (a ready file left from an earlier attempt would let the program start before its network).
+ * A task whose only container holds its namespace: its DNS files in `dnsFilesDir` and an empty
+ * ready directory (a ready file left from an earlier attempt would let the program start before
+ * its network). Needed before the container starts, not before it is created.
  */
-export function prepareOwnNetwork(task: AgentTask, ip: string, filesDir: string): { dnsFilesDir: string } {
-  // Synchronous, as the DNS files are (dns-files.ts): small, local, and on every task's path.
-  const files = writeDnsFilesFor(task, ip, filesDir);
-  const ready = readyDirOf(files.dir);
-  rmSync(ready, { recursive: true, force: true });
-  mkdirSync(ready, { recursive: true });
-  return { dnsFilesDir: files.dir };
+export async function prepareOwnNetwork(task: AgentTask, ip: string, dnsFilesDir: string): Promise<void> {
+  await writeDnsFilesIn(task, ip, { dir: dnsFilesDir, ...dnsFilesIn(dnsFilesDir) });
+  const ready = readyDirOf(dnsFilesDir);
+  await rm(ready, { recursive: true, force: true });
+  await mkdir(ready, { recursive: true });
 }
 
 /** Plumbs the started container's namespace, then lets its program run. */
