@@ -378,7 +378,8 @@ export class TaskRunner {
       n?.ownNetwork && n.ip !== undefined && n.dnsFilesDir !== undefined
         ? prepareOwnNetwork(this.state.task, n.ip, n.dnsFilesDir)
         : Promise.resolve();
-    // Awaited below whatever create does: a failure of either fails the action.
+    // A failed create ends the action at once (its retry writes the files again); otherwise the
+    // action waits for the files too, and their failure fails it.
     files.catch(() => undefined);
     let id: string;
     try {
