@@ -10,8 +10,8 @@
 //                                                         copy-on-write, rebuilt only where
 //                                                         something changed
 //
-// It also keeps the task keys of each task group (taskKeysOfGroup), and for the groups its owner
-// names (keepRecordsOf) the task records themselves (recordsOfGroup): the service scheduler reads
+// For the task groups its owner names (keepRecordsOf) it also keeps the task records themselves,
+// in any status (recordsOfGroup): the service scheduler reads
 // a service's tasks from here on each pass, instead of the cluster's tasks or even the service's
 // from the store (a pass runs on every report of every task of the service, and reading the
 // records back from SQLite was a tenth of berth up's CPU while 50 tasks started).
@@ -55,20 +55,18 @@ interface InstanceSlot {
   entry: ViewEntry | undefined;
 }
 
-interface TaskSlot<T> {
+interface TaskSlot {
   version: number;
-  /** The record itself, when its group's records are kept (ClusterViewOptions.keepRecordsOf). */
-  value: T | undefined;
-  /** The task's `group`, whatever its status: the key of its entry in `members`. */
-  member: string | undefined;
+  /** The task's `group` when the view keeps that group's records: its entry in `kept`. */
+  kept: string | undefined;
   /** What the task adds to its instance's group counts (nothing when it does not count). */
   instanceArn: string | undefined;
   group: string | undefined;
 }
 
-/** A group's task keys, and the same in key order once asked for (until the next change). */
-interface Members {
-  keys: Set<string>;
+/** A kept group's task records by key, and its keys in key order once asked for (until one comes or goes). */
+interface KeptGroup<T> {
+  records: Map<string, T>;
   sorted: string[] | undefined;
 }
 
@@ -81,9 +79,9 @@ export class ClusterView<T extends PlacedTaskFacts = PlacedTaskFacts> {
   private readonly instances = new Map<string, InstanceSlot>();
   /** Revisions of deleted keys, so a late, older copy of them is not taken for new. */
   private readonly tombstones = new Map<string, number>();
-  private readonly tasks = new Map<string, TaskSlot<T>>();
-  /** Task keys by the tasks' `group`, in any status (a service's tasks: `service:<name>`). */
-  private readonly members = new Map<string, Members>();
+  private readonly tasks = new Map<string, TaskSlot>();
+  /** The records of the kept groups' tasks, in any status (a service's: `service:<name>`). */
+  private readonly kept = new Map<string, KeptGroup<T>>();
   private readonly keepRecordsOf: (group: string) => boolean;
   /** Tasks per group on each instance (by instance ARN). */
   private readonly groups = new Map<string, Map<string, number>>();
@@ -155,7 +153,7 @@ export class ClusterView<T extends PlacedTaskFacts = PlacedTaskFacts> {
       this.bury(key, version);
       if (slot) {
         this.count(slot, -1);
-        this.join(key, slot.member, undefined);
+        this.keep(key, slot.kept, undefined);
         this.tasks.delete(key);
       }
       return;
@@ -163,18 +161,16 @@ export class ClusterView<T extends PlacedTaskFacts = PlacedTaskFacts> {
     if (!this.isNewer(key, version, slot?.version)) return;
     this.tombstones.delete(key);
     const counted = value.containerInstanceArn !== undefined && isCountedTask(value);
-    const next: TaskSlot<T> = {
+    const next: TaskSlot = {
       version,
-      value: value.group !== undefined && this.keepRecordsOf(value.group) ? value : undefined,
-      member: value.group,
+      kept: value.group !== undefined && this.keepRecordsOf(value.group) ? value.group : undefined,
       instanceArn: counted ? value.containerInstanceArn : undefined,
       group: counted ? groupOfTask(value) : undefined,
     };
-    this.join(key, slot?.member, next.member);
+    this.keep(key, slot?.kept, next.kept, value);
     if (slot && slot.instanceArn === next.instanceArn && slot.group === next.group) {
       slot.version = version;
-      slot.value = next.value;
-      slot.member = next.member;
+      slot.kept = next.kept;
       return;
     }
     if (slot) this.count(slot, -1);
@@ -184,13 +180,13 @@ export class ClusterView<T extends PlacedTaskFacts = PlacedTaskFacts> {
 
   /**
    * Keys of the tasks whose `group` is `group`, in any status, in key order (the order a store
-   * listing gives).
+   * listing gives). Empty for a group the view keeps no records of.
    */
   taskKeysOfGroup(group: string): readonly string[] {
-    const m = this.members.get(group);
-    if (!m) return [];
-    m.sorted ??= [...m.keys].sort();
-    return m.sorted;
+    const g = this.kept.get(group);
+    if (!g) return [];
+    g.sorted ??= [...g.records.keys()].sort();
+    return g.sorted;
   }
 
   /**
@@ -199,32 +195,28 @@ export class ClusterView<T extends PlacedTaskFacts = PlacedTaskFacts> {
    */
   recordsOfGroup(group: string): T[] {
     if (!this.keepRecordsOf(group)) throw new Error(`the view keeps no task records of group ${group}`);
-    return this.taskKeysOfGroup(group).map((k) => this.tasks.get(k)!.value!);
+    const g = this.kept.get(group);
+    return g ? this.taskKeysOfGroup(group).map((k) => g.records.get(k)!) : [];
   }
 
-  /** Moves a task key from one group's members to another's (undefined: none). */
-  private join(key: string, from: string | undefined, to: string | undefined): void {
-    if (from === to) return;
-    if (from !== undefined) {
-      const m = this.members.get(from);
-      if (m) {
-        m.keys.delete(key);
-        m.sorted = undefined;
-        if (m.keys.size === 0) this.members.delete(from);
-      }
+  /** Files a task's record under its kept group (`to`), out of the one it was in (`from`). */
+  private keep(key: string, from: string | undefined, to: string | undefined, value?: T): void {
+    if (from !== undefined && from !== to) {
+      const g = this.kept.get(from);
+      if (g?.records.delete(key)) g.sorted = undefined;
+      if (g?.records.size === 0) this.kept.delete(from);
     }
-    if (to !== undefined) {
-      let m = this.members.get(to);
-      if (!m) {
-        m = { keys: new Set(), sorted: undefined };
-        this.members.set(to, m);
-      }
-      m.keys.add(key);
-      m.sorted = undefined;
+    if (to === undefined || value === undefined) return;
+    let g = this.kept.get(to);
+    if (!g) {
+      g = { records: new Map(), sorted: undefined };
+      this.kept.set(to, g);
     }
+    if (!g.records.has(key)) g.sorted = undefined;
+    g.records.set(key, value);
   }
 
-  private count(t: TaskSlot<T>, by: 1 | -1): void {
+  private count(t: TaskSlot, by: 1 | -1): void {
     if (t.instanceArn === undefined || t.group === undefined) return;
     let groups = this.groups.get(t.instanceArn);
     if (!groups) {

@@ -19,12 +19,12 @@ import { gatewayOf, privateDnsName, type Cidr } from '../network/ipam.js';
 import { canHoldOwnNetwork, READY_FILE_NAME } from '../network/netwait.js';
 import { macAddressFor } from '../network/plumbing.js';
 import {
-  ownNetworkFilesDir,
   plumbOwnNetwork,
   prepareOwnNetwork,
   readyDirOf,
   removePause,
   startPause,
+  taskFilesOf,
   type TaskNetworkSettings,
 } from '../network/task-network.js';
 import type { ContainerRuntime, ImageCommand, PullPolicy } from '../runtime/container-runtime.js';
@@ -319,7 +319,7 @@ export class TaskRunner {
           type: 'network-ready',
           ownNetwork: true,
           macAddress: macAddressFor(n.ip!),
-          dnsFilesDir: ownNetworkFilesDir(this.state.task, tn.plumbing.filesDir),
+          dnsFilesDir: taskFilesOf(this.state.task, tn.plumbing.filesDir).dir,
         },
       ];
     }

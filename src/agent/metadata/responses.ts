@@ -8,6 +8,7 @@
 // MiB. v3 is the same document without what only v4 adds (LaunchType, ServiceName, the container's
 // LogDriver/LogOptions/ContainerARN, HostIp of ports, the awsvpc interface details).
 import { clusterNameFromRef } from '../../domain/arn.js';
+import { SERVICE_TASK_GROUP_PREFIX } from '../../domain/service/ids.js';
 import type { ContainerSnapshot, TaskSnapshot } from '../task-view.js';
 
 export type MetadataVersion = 'v3' | 'v4';
@@ -275,7 +276,8 @@ export function taskResponse(
   }
   if (version === 'v4') {
     put(out, 'LaunchType', t.launchType);
-    if (t.group?.startsWith('service:')) put(out, 'ServiceName', t.group.slice('service:'.length));
+    if (t.group?.startsWith(SERVICE_TASK_GROUP_PREFIX))
+      put(out, 'ServiceName', t.group.slice(SERVICE_TASK_GROUP_PREFIX.length));
     out.FaultInjectionEnabled = false;
   }
   return out;

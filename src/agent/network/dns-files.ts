@@ -86,7 +86,7 @@ export function dnsFilesIn(dir: string): { resolvConf: string; hosts: string } {
  * each on the loop. Docker needs a bind mount's source at start, not at create.
  */
 export async function writeTaskDnsFiles(
-  paths: { dir: string; resolvConf: string; hosts: string },
+  paths: TaskDnsFiles,
   resolv: Omit<ResolvInput, 'hostResolvConf'>,
   hosts: HostsInput,
 ): Promise<void> {

@@ -167,7 +167,7 @@ export async function startPause(
     if (s.plumbing) {
       if (st.pid === undefined)
         throw new CannotCreateNetworkError(`the pause container of ${task.taskArn} has no process`);
-      const files = taskDnsFilePaths(s.plumbing.filesDir, taskIdOf(task.taskArn));
+      const files = taskFilesOf(task, s.plumbing.filesDir);
       await writeDnsFilesIn(task, ip, files);
       const macAddress = await attachInterface(s, st.pid, ip);
       return { dockerId: id, macAddress, dnsFilesDir: files.dir };
@@ -177,9 +177,7 @@ export async function startPause(
   } catch (e) {
     await runtime.removeContainer(id, { force: true }).catch(() => undefined);
     if (s.plumbing)
-      await removeTaskDnsFiles(taskDnsFilePaths(s.plumbing.filesDir, taskIdOf(task.taskArn)).dir).catch(
-        () => undefined,
-      );
+      await removeTaskDnsFiles(taskFilesOf(task, s.plumbing.filesDir).dir).catch(() => undefined);
     throw e;
   }
 }
@@ -211,9 +209,9 @@ export function readyDirOf(dnsFilesDir: string): string {
   return join(dnsFilesDir, 'net');
 }
 
-/** The directory of the files of a task whose only container holds its namespace. */
-export function ownNetworkFilesDir(task: AgentTask, filesDir: string): string {
-  return taskDnsFilePaths(filesDir, taskIdOf(task.taskArn)).dir;
+/** Where a task's resolv.conf, hosts (and ready directory) live under the agent's `filesDir`. */
+export function taskFilesOf(task: AgentTask, filesDir: string): TaskDnsFiles {
+  return taskDnsFilePaths(filesDir, taskIdOf(task.taskArn));
 }
 
 /**
