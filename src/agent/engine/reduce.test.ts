@@ -222,6 +222,65 @@ describe('reduce + normalize: failures', () => {
     assert.equal(s.containers[0]!.known, 'STOPPED');
   });
 
+  // Own namespace: the program runs only once the start action has plumbed it, so a death seen
+  // while that action is in flight is settled by how the action ends.
+  const ownNetworkApp = (): TaskState =>
+    stateOf(
+      agentTask([c('app')], {
+        taskDefinition: { networkMode: 'awsvpc' },
+        awsvpcConfiguration: { subnets: ['subnet-9'] },
+      }),
+      { app: { known: 'CREATED', dockerId: 'd-app' } },
+      {
+        network: {
+          status: 'READY',
+          attachmentId: 'att',
+          networkInterfaceId: 'eni',
+          subnetId: 'subnet-9',
+          pauseName: 'pause',
+          ip: '198.19.0.2',
+          ownNetwork: true,
+        },
+      },
+    );
+
+  it('own namespace: a program that exits before its start result arrives ends the task with its exit code', () => {
+    const s = ownNetworkApp();
+    apply(s, [engineEvent('die', 'd-app', { exitCode: 7, time: NOW - 3 })], { busy: new Set(['app']) });
+    assert.equal(s.containers[0]!.known, 'CREATED', 'held until the start action ends');
+    apply(s, [{ type: 'started', container: 'app', state: inspected('running', { startedAt: NOW - 6 }) }]);
+    const ct = s.containers[0]!;
+    assert.equal(ct.known, 'STOPPED');
+    assert.equal(ct.exitCode, 7);
+    assert.equal(ct.finishedAt, NOW - 3);
+    assert.equal(ct.diedWhileStarting, undefined);
+    assert.equal(s.stopCode, 'EssentialContainerExited');
+    assert.equal(s.stoppedReason, ESSENTIAL_EXITED_REASON);
+  });
+
+  it('own namespace: a death during a start that then fails reports the failed start; a retried start forgets it', () => {
+    const failed = (retriable: boolean): RunnerEvent => ({
+      type: 'failed',
+      action: { kind: 'start', container: 'app' },
+      error: { name: 'CannotCreateNetworkError', message: 'plumbing failed', retriable, kind: 'invalid' },
+    });
+    const s = ownNetworkApp();
+    apply(s, [engineEvent('die', 'd-app', { exitCode: 137 })], { busy: new Set(['app']) });
+    apply(s, [failed(false)]);
+    assert.equal(s.containers[0]!.known, 'STOPPED');
+    assert.equal(s.containers[0]!.exitCode, undefined);
+    assert.equal(s.stopCode, 'TaskFailedToStart');
+    assert.equal(s.stoppedReason, 'CannotCreateNetworkError: plumbing failed');
+
+    const r = ownNetworkApp();
+    apply(r, [engineEvent('die', 'd-app', { exitCode: 137 })], { busy: new Set(['app']) });
+    apply(r, [failed(true)]);
+    assert.equal(r.containers[0]!.known, 'CREATED');
+    apply(r, [{ type: 'started', container: 'app', state: inspected('running') }]);
+    assert.equal(r.containers[0]!.known, 'RUNNING', 'the retry started it; the old death is not replayed');
+    assert.equal(r.known, 'RUNNING');
+  });
+
   it('a start failure fails the task with CannotStartContainerError', () => {
     const s = stateOf(agentTask([c('app')]), { app: { known: 'CREATED', dockerId: 'd-app' } });
     apply(s, [

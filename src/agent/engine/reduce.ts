@@ -190,9 +190,13 @@ function applyEngineEvent(state: TaskState, e: ContainerEvent, ctx: ReduceContex
       return;
     case 'die':
       // A container holding its own namespace cannot run its program before its start action
-      // has plumbed it: a death during that action is the action's to report (its failure
-      // kills the container), not an exit of the task's program.
-      if (state.network?.ownNetwork && ctx.busy.has(c.name) && c.known === 'CREATED') return;
+      // has plumbed it, so a death during that action waits for the action's end: a failure
+      // (which kills the container) is reported as the failed start, a success means the
+      // program ran once plumbed and exited before the result came back.
+      if (state.network?.ownNetwork && ctx.busy.has(c.name) && c.known === 'CREATED') {
+        c.diedWhileStarting = { at: e.time, ...(e.exitCode !== undefined ? { exitCode: e.exitCode } : {}) };
+        return;
+      }
       // It ran: a container that exits at once still started (EssentialContainerExited, not a failed start).
       if (c.known !== 'STOPPED') c.startedAt ??= e.time;
       markStopped(c, e.time, e.exitCode);
@@ -227,6 +231,8 @@ function retryKeyTarget(state: TaskState, a: Action): KnownContainer | undefined
 
 function applyFailure(state: TaskState, a: Action, error: ErrorInfo, ctx: ReduceContext): void {
   const key = busyKeyOf(a);
+  // A death held for this start's end belongs to the failed attempt (a retry starts it anew).
+  if (a.kind === 'start') delete retryKeyTarget(state, a)?.diedWhileStarting;
   const prev = state.retries[key]?.attempts ?? 0;
   const limit = error.kind === 'unavailable' ? Infinity : MAX_ATTEMPTS[a.kind];
   if (error.retriable && prev + 1 < limit) {
@@ -371,6 +377,12 @@ export function reduce(state: TaskState, e: RunnerEvent, ctx: ReduceContext): vo
       delete state.retries[c.name];
       if (e.state) applyInspection(c, e.state, ctx.now);
       else if (forward(c, 'RUNNING')) c.startedAt ??= ctx.now;
+      const died = c.diedWhileStarting;
+      if (died) {
+        delete c.diedWhileStarting;
+        c.startedAt ??= died.at;
+        markStopped(c, died.at, died.exitCode);
+      }
       return;
     }
     case 'stopped': {

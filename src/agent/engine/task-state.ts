@@ -84,6 +84,12 @@ export interface KnownContainer {
   finishedAt?: number;
   /** Created and waiting for its dependencies since (epoch ms), for startTimeout. */
   waitingSince?: number;
+  /**
+   * A `die` seen while the container's own-namespace start was still in flight (reduce.ts):
+   * applied when that start ends. Its success means the program ran and exited; its failure
+   * reports the failed start instead.
+   */
+  diedWhileStarting?: { at: number; exitCode?: number };
 }
 
 /** The awsvpc "ENI": an address on the host's task network held by a pause container. */
