@@ -34,9 +34,11 @@
 // "the default" to the CLI, so 1ms is the smallest).
 //
 // Phases alternate (Berth 1, Swarm 1, ... per converge round, then Berth 2+3, Swarm 2+3), and each
-// side removes its service and waits for its containers to go before the other side starts, so
-// only one side has containers running while it is measured. The swarm is initialised (listening on 127.0.0.1 only) when the
-// engine is not in one, and left at the end only then. Every service, container and task
+// side removes its service and waits for its tasks to stop before the other side starts, so only
+// one side has containers running while it is measured (Berth's stopped containers stay until its
+// agent's clean-up wait, as ECS's do; the engine alone and Swarm remove theirs). The swarm is
+// initialised (listening on 127.0.0.1 only) when the engine is not in one, and left at the end
+// only then. Every service, container and task
 // definition made here is removed at the end, also on failure or Ctrl-C.
 import { cpus, loadavg, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';

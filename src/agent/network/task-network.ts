@@ -153,6 +153,7 @@ export async function startPause(
   s: TaskNetworkSettings & { bridge: string },
 ): Promise<PauseStarted> {
   const spec = pauseSpec(task, name, ip, s);
+  const files = s.plumbing ? taskFilesOf(task, s.plumbing.filesDir) : undefined;
   let id: string;
   try {
     id = await runtime.createContainer(spec);
@@ -164,10 +165,9 @@ export async function startPause(
   try {
     await runtime.startContainer(id);
     const st = await runtime.inspectContainer(id);
-    if (s.plumbing) {
+    if (s.plumbing && files) {
       if (st.pid === undefined)
         throw new CannotCreateNetworkError(`the pause container of ${task.taskArn} has no process`);
-      const files = taskFilesOf(task, s.plumbing.filesDir);
       await writeDnsFilesIn(task, ip, files);
       const macAddress = await attachInterface(s, st.pid, ip);
       return { dockerId: id, macAddress, dnsFilesDir: files.dir };
@@ -176,8 +176,7 @@ export async function startPause(
     return { dockerId: id, ...(net?.macAddress ? { macAddress: net.macAddress } : {}) };
   } catch (e) {
     await runtime.removeContainer(id, { force: true }).catch(() => undefined);
-    if (s.plumbing)
-      await removeTaskDnsFiles(taskFilesOf(task, s.plumbing.filesDir).dir).catch(() => undefined);
+    if (files) await removeTaskDnsFiles(files.dir).catch(() => undefined);
     throw e;
   }
 }
