@@ -11,10 +11,11 @@ import { parseServerConfig } from '../config/server-config.js';
 import type { Task } from '../generated/ecs/types.js';
 import { parseGatewayConfig } from '../gateway/config.js';
 import { BerthServer } from '../server/berth-server.js';
-import { BerthAgent } from './agent.js';
+import { BerthAgent, type BerthAgentDeps } from './agent.js';
 import { parseAgentConfig, type AgentConfig } from './config.js';
 import { EcsApiClient } from './ecs-api.js';
 import { PAUSE_IMAGE } from './network/pause-image.js';
+import { macAddressFor, type AttachRequest } from './network/plumbing.js';
 import { FakeRuntime } from './runtime/fake-runtime.js';
 
 const log = pino({ level: 'silent' });
@@ -84,10 +85,11 @@ async function startAgent(
   rt: FakeRuntime,
   dataDir: string,
   more: Record<string, unknown> = {},
+  deps: Omit<BerthAgentDeps, 'runtime' | 'log'> = {},
 ): Promise<BerthAgent> {
   rt.addImage(PAUSE_IMAGE);
   rt.addImage('img/app:1');
-  const a = new BerthAgent(config(dataDir, more), { runtime: rt, log });
+  const a = new BerthAgent(config(dataDir, more), { runtime: rt, log, ...deps });
   agents.push(a);
   await a.start();
   return a;
@@ -205,5 +207,55 @@ describe('BerthAgent (fake runtime, real control plane)', () => {
     };
     assert.equal(spec.nanoCpus, 250_000_000);
     assert.equal(spec.memoryMiB, 100);
+  });
+
+  it('with an injected plumber and netwait, a one-container awsvpc task holds its own namespace', async () => {
+    const rt = new FakeRuntime();
+    const attached: AttachRequest[] = [];
+    const plumber = {
+      attach: (req: AttachRequest) => {
+        attached.push(req);
+        return Promise.resolve({ macAddress: macAddressFor(req.ip) });
+      },
+    };
+    await startAgent(
+      rt,
+      tmp('agent'),
+      { managedCapacity: true, taskSubnetCidr: '198.19.4.0/24', taskNetworkName: 'own-net' },
+      { plumber, netwaitPath: '/opt/netwait' },
+    );
+    // netwait runs the container's command after it: the image here has none, so the task has one.
+    await api.call('RegisterTaskDefinition', {
+      family: 'own',
+      requiresCompatibilities: ['FARGATE'],
+      networkMode: 'awsvpc',
+      cpu: '256',
+      memory: '512',
+      containerDefinitions: [{ name: 'web', image: 'img/app:1', command: ['serve'] }],
+    });
+    const run = await waitFor('FARGATE capacity', async () => {
+      const r = await api.call('RunTask', {
+        taskDefinition: 'own',
+        launchType: 'FARGATE',
+        networkConfiguration: { awsvpcConfiguration: { subnets: ['subnet-abc'] } },
+      });
+      return r.tasks?.length ? r : undefined;
+    });
+    const arn = run.tasks![0]!.taskArn!;
+    const t = await until('default', arn, 'RUNNING');
+    const ip = t.attachments?.[0]?.details?.find((d) => d.name === 'privateIPv4Address')?.value;
+    assert.deepEqual(
+      attached.map((a) => a.ip),
+      [ip],
+    );
+    const created = rt.calls
+      .filter((x) => x.op === 'createContainer')
+      .map((x) => x.args[0] as { image: string; entryPoint?: string[] });
+    assert.deepEqual(
+      created.map((c) => c.image),
+      ['img/app:1'],
+      'no pause container',
+    );
+    assert.equal(created[0]!.entryPoint?.[0], '/.berth/netwait');
   });
 });

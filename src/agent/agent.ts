@@ -55,6 +55,11 @@ export interface BerthAgentDeps {
    * engine and can (see config.awsvpcPlumbing); an injected runtime gets Docker's attachment.
    */
   plumber?: NamespacePlumber;
+  /**
+   * With an injected plumber: the netwait program (on this host) that lets one-container tasks
+   * hold their own namespace. Absent: such tasks get a pause container, as without netwait.
+   */
+  netwaitPath?: string;
   log?: Logger;
   clock?: Clock;
 }
@@ -67,6 +72,7 @@ export class BerthAgent implements AgentTaskView {
   private readonly runtime: ContainerRuntime;
   private readonly ownsRuntime: boolean;
   private readonly plumber: NamespacePlumber | undefined;
+  private readonly netwaitPath: string | undefined;
   /** The plumber this agent started (closed with it). */
   private ownPlumber: (NamespacePlumber & { close(): void }) | undefined;
   private life: LifeState = 'new';
@@ -91,6 +97,7 @@ export class BerthAgent implements AgentTaskView {
     this.clock = deps.clock ?? systemClock;
     this.ownsRuntime = deps.runtime === undefined;
     this.plumber = deps.plumber;
+    this.netwaitPath = deps.netwaitPath;
     this.runtime = deps.runtime ?? new DockerRuntime({ socketPath: config.dockerSocket, log: this.log });
   }
 
@@ -256,7 +263,12 @@ export class BerthAgent implements AgentTaskView {
     const mode = this.config.awsvpcPlumbing;
     if (mode === 'docker') return undefined;
     const filesDir = join(this.config.dataDir, 'task-net');
-    if (this.plumber) return { plumber: this.plumber, filesDir };
+    if (this.plumber) {
+      const netwaitPath = this.netwaitPath;
+      return netwaitPath === undefined
+        ? { plumber: this.plumber, filesDir }
+        : { plumber: this.plumber, filesDir, netwaitPath };
+    }
     // A runtime other than Docker has no namespaces for `ip` to plumb.
     if (!this.ownsRuntime && mode === 'auto') return undefined;
     const why = await plumbingUnavailableReason();
