@@ -35,7 +35,8 @@ import {
   type ECSClient,
 } from '@aws-sdk/client-ecs';
 import { ecsClient } from '../test/support/berth-process.js';
-import { makeDeadline, pollUntil, sleep } from './support/bounds.js';
+import { makeDeadline, pollUntil } from './support/bounds.js';
+import { waitForQuiet } from './support/quiet.js';
 import { serveSimulated } from './support/simulated-up.js';
 import { median } from './support/stats.js';
 
@@ -151,7 +152,7 @@ async function main(): Promise<void> {
     const counted: { wall: number; main: number; other: number }[] = [];
     for (let r = 0; r < warmup + rounds; r++) {
       deadline.check();
-      await quiet(pid, deadline);
+      await waitForQuiet();
       const name = `overhead-${r}`;
       const c0 = cpuOf(pid);
       const t0 = performance.now();
@@ -203,17 +204,5 @@ async function main(): Promise<void> {
     child.kill('SIGTERM');
     await new Promise((r) => (child.exitCode !== null ? r(undefined) : child.once('exit', r)));
     rmSync(dataDir, { recursive: true, force: true });
-  }
-}
-
-/** Waits (at most 30 s) until the process uses under 2% of a core, so a teardown is not counted. */
-async function quiet(pid: number, deadline: { check(): void }): Promise<void> {
-  const end = Date.now() + 30_000;
-  for (;;) {
-    deadline.check();
-    const a = cpuOf(pid);
-    await sleep(500);
-    const b = cpuOf(pid);
-    if (b.main + b.other - a.main - a.other <= 10 || Date.now() > end) return;
   }
 }

@@ -1,14 +1,13 @@
-// `berth up` with a simulated engine, for bench:overhead: the control plane on its SQLite store and
-// the agent as the cluster's EC2 and managed capacity, in one process as `berth up` runs them,
+// `berth up` with a simulated engine, for bench:overhead: `berth up`'s own LocalStack (the control
+// plane on its SQLite store, the agent as the cluster's EC2 and managed capacity, one process),
 // but the agent's container runtime is the FakeRuntime, paced like a real engine. Prints
 // `ready <url>` once the agent's session is open; SIGTERM stops it.
 import { pino } from 'pino';
-import { BerthAgent } from '../../src/agent/agent.js';
 import { parseAgentConfig } from '../../src/agent/config.js';
 import { macAddressFor, type AttachRequest } from '../../src/agent/network/plumbing.js';
 import { FakeRuntime } from '../../src/agent/runtime/fake-runtime.js';
 import { parseServerConfig } from '../../src/config/server-config.js';
-import { BerthServer } from '../../src/server/berth-server.js';
+import { LocalStack } from '../../src/up/local-stack.js';
 import { join } from 'node:path';
 import { sleep } from './bounds.js';
 
@@ -31,13 +30,6 @@ function lane(ms: number): <T>(fn: () => Promise<T>) => Promise<T> {
 }
 
 export async function serveSimulated(o: SimulatedUpOptions): Promise<void> {
-  const log = pino({ level: 'warn' });
-  const server = new BerthServer(
-    parseServerConfig({ host: '127.0.0.1', port: '0', dataDir: o.dataDir, logLevel: 'warn' }),
-    undefined,
-    log.child({ svc: 'berth-server' }),
-  );
-  const url = await server.start();
   const runtime = new FakeRuntime();
   runtime.addImage('berth-test/busybox:latest');
   const createLane = lane(o.createMs);
@@ -46,29 +38,30 @@ export async function serveSimulated(o: SimulatedUpOptions): Promise<void> {
   const start = runtime.startContainer.bind(runtime);
   runtime.createContainer = (spec) => createLane(() => create(spec));
   runtime.startContainer = (id) => startLane(() => start(id));
-  const agent = new BerthAgent(
-    parseAgentConfig({
-      endpoint: url,
+  const server = parseServerConfig({ host: '127.0.0.1', port: '0', dataDir: o.dataDir, logLevel: 'warn' });
+  const stack = new LocalStack({
+    server,
+    agent: parseAgentConfig({
+      // Replaced by the control plane's URL once it listens, as in `berth up`.
+      endpoint: 'http://127.0.0.1:1',
       dataDir: join(o.dataDir, 'agent'),
-      region: 'us-east-1',
+      region: server.defaultRegion,
       managedCapacity: true,
       taskSubnetCidr: '198.19.96.0/20',
       taskNetworkName: 'bench-overhead',
       metadataListen: '127.0.0.1:0',
-      logLevel: 'warn',
+      logLevel: server.logLevel,
     }),
-    {
+    log: pino({ level: server.logLevel }),
+    agentDeps: {
       runtime,
-      log: log.child({ svc: 'berth-agent' }),
       // The fake's containers have no namespace to plumb: the plumber only answers, as netplumb does.
       plumber: { attach: (req: AttachRequest) => Promise.resolve({ macAddress: macAddressFor(req.ip) }) },
       netwaitPath: join(o.dataDir, 'netwait'),
     },
-  );
-  await agent.start();
-  while (!agent.connected) await sleep(20);
+  });
+  const { url } = await stack.start();
   process.stdout.write(`ready ${url}\n`);
   await new Promise<void>((resolve) => process.once('SIGTERM', () => resolve()));
-  await agent.stop();
-  await server.stop();
+  await stack.stop();
 }

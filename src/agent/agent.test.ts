@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { parseServerConfig } from '../config/server-config.js';
-import type { Task } from '../generated/ecs/types.js';
+import type { RunTaskResponse, Task } from '../generated/ecs/types.js';
 import { parseGatewayConfig } from '../gateway/config.js';
 import { BerthServer } from '../server/berth-server.js';
 import { BerthAgent, type BerthAgentDeps } from './agent.js';
@@ -114,6 +114,17 @@ async function describeTask(cluster: string, arn: string): Promise<Task> {
   return out.tasks![0]!;
 }
 
+/** RunTask of an awsvpc family on FARGATE, retried until the agent's managed capacity is recorded. */
+const runOnFargate = (taskDefinition: string): Promise<RunTaskResponse> =>
+  waitFor('FARGATE capacity', async () => {
+    const r = await api.call('RunTask', {
+      taskDefinition,
+      launchType: 'FARGATE',
+      networkConfiguration: { awsvpcConfiguration: { subnets: ['subnet-abc'] } },
+    });
+    return r.tasks?.length ? r : undefined;
+  });
+
 const until = (cluster: string, arn: string, status: string): Promise<Task> =>
   waitFor(`task ${status}`, async () => {
     const t = await describeTask(cluster, arn);
@@ -185,14 +196,7 @@ describe('BerthAgent (fake runtime, real control plane)', () => {
       taskSubnetCidr: '198.19.3.0/24',
       taskNetworkName: 'fg-net',
     });
-    const run = await waitFor('FARGATE capacity', async () => {
-      const r = await api.call('RunTask', {
-        taskDefinition: 'fg',
-        launchType: 'FARGATE',
-        networkConfiguration: { awsvpcConfiguration: { subnets: ['subnet-abc'] } },
-      });
-      return r.tasks?.length ? r : undefined;
-    });
+    const run = await runOnFargate('fg');
     const taskArn = run.tasks![0]!.taskArn!;
     const t = await until('default', taskArn, 'RUNNING');
     const eni = t.attachments?.[0];
@@ -233,14 +237,7 @@ describe('BerthAgent (fake runtime, real control plane)', () => {
       memory: '512',
       containerDefinitions: [{ name: 'web', image: 'img/app:1', command: ['serve'] }],
     });
-    const run = await waitFor('FARGATE capacity', async () => {
-      const r = await api.call('RunTask', {
-        taskDefinition: 'own',
-        launchType: 'FARGATE',
-        networkConfiguration: { awsvpcConfiguration: { subnets: ['subnet-abc'] } },
-      });
-      return r.tasks?.length ? r : undefined;
-    });
+    const run = await runOnFargate('own');
     const arn = run.tasks![0]!.taskArn!;
     const t = await until('default', arn, 'RUNNING');
     const ip = t.attachments?.[0]?.details?.find((d) => d.name === 'privateIPv4Address')?.value;

@@ -265,9 +265,7 @@ export class BerthAgent implements AgentTaskView {
     const filesDir = join(this.config.dataDir, 'task-net');
     if (this.plumber) {
       const netwaitPath = this.netwaitPath;
-      return netwaitPath === undefined
-        ? { plumber: this.plumber, filesDir }
-        : { plumber: this.plumber, filesDir, netwaitPath };
+      return { plumber: this.plumber, filesDir, ...(netwaitPath !== undefined ? { netwaitPath } : {}) };
     }
     // A runtime other than Docker has no namespaces for `ip` to plumb.
     if (!this.ownsRuntime && mode === 'auto') return undefined;

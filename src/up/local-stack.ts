@@ -8,7 +8,7 @@
 //
 // A failed start undoes what it started, so the caller never holds half a stack.
 import type { Logger } from 'pino';
-import { BerthAgent } from '../agent/agent.js';
+import { BerthAgent, type BerthAgentDeps } from '../agent/agent.js';
 import type { AgentConfig } from '../agent/config.js';
 import { EcsApiClient } from '../agent/ecs-api.js';
 import type { ServerConfig } from '../config/server-config.js';
@@ -26,6 +26,8 @@ export interface LocalStackOptions {
   agent: AgentConfig;
   log: Logger;
   agentConnectTimeoutMs?: number;
+  /** What the agent is built with instead of the local Docker engine (benches): its runtime is the engine checked. */
+  agentDeps?: Omit<BerthAgentDeps, 'log'>;
 }
 
 /** No Docker engine answers: the message says how to get one. */
@@ -50,7 +52,7 @@ export class LocalStack {
     if (this.state !== 'new') throw new Error(`cannot start a stack that is ${this.state}`);
     this.state = 'starting';
     const { log } = this.opts;
-    const docker = await checkDocker(this.opts.agent.dockerSocket);
+    const docker = await checkDocker(this.opts.agent.dockerSocket, this.opts.agentDeps?.runtime);
     if (!docker.ok) {
       this.state = 'stopped';
       throw new DockerMissingError(dockerMissingMessage(this.opts.agent.dockerSocket, docker.reason));
@@ -67,7 +69,10 @@ export class LocalStack {
         });
       }
       if (this.isStopping()) throw new Error('stopped while starting');
-      this.agent = new BerthAgent(agentConfig, { log: log.child({ svc: 'berth-agent' }) });
+      this.agent = new BerthAgent(agentConfig, {
+        ...this.opts.agentDeps,
+        log: log.child({ svc: 'berth-agent' }),
+      });
       await this.agent.start();
       await this.waitConnected(this.agent);
       this.state = 'running';
