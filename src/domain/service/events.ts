@@ -142,6 +142,7 @@ export function appendServiceEvents(
   now: number,
   newId: () => string,
 ): ServiceEvent[] {
+  if (messages.length === 0) return [...events];
   const since = toEpochSeconds(now - EVENT_REPEAT_WINDOW_MS);
   const recent = new Set(events.filter((e) => (e.createdAt ?? 0) >= since).map((e) => e.message));
   const added: ServiceEvent[] = [];

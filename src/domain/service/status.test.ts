@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ServiceDeploymentRecord } from '../records.js';
+import { freeze } from '../../store/txn-rules.js';
 import { applyServiceStep, computeServiceStatus } from './status.js';
 import { D1, D2, T0, deployment, instance, service, task } from './test-support.js';
 
@@ -56,6 +57,43 @@ describe('computeServiceStatus', () => {
 });
 
 describe('applyServiceStep', () => {
+  it('folds a step into a frozen stored record without touching it, events kept as they were', () => {
+    // Records come from the store deeply frozen; the step works on its own copy (the events are
+    // not copied, only replaced by a new array).
+    const stored = freeze({
+      ...service({ desiredCount: 1 }),
+      events: [{ id: 'e1', createdAt: T0 / 1000 - 60, message: 'older' }],
+    });
+    const before = structuredClone(stored);
+    const quiet = applyServiceStep({
+      service: stored,
+      actions: [],
+      tasks: [task()],
+      instances: [],
+      now: T0,
+      newId,
+    });
+    assert.deepEqual(quiet.service.events, stored.events);
+    assert.equal(quiet.service.runningCount, 1);
+    const r = applyServiceStep({
+      service: stored,
+      actions: [
+        { type: 'setSteady', steady: true },
+        { type: 'event', message: 'newer' },
+      ],
+      tasks: [task()],
+      instances: [],
+      now: T0,
+      newId,
+    });
+    assert.deepEqual(
+      r.service.events?.map((e) => e.message),
+      ['newer', 'older'],
+    );
+    assert.equal(r.service.berth?.steady, true);
+    assert.deepEqual(stored, before, 'the stored record is unchanged');
+  });
+
   it('COMPLETED records the deployment for rollback and marks its history SUCCESSFUL', () => {
     const svc = service({ desiredCount: 1 });
     const r = applyServiceStep({

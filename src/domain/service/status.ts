@@ -55,10 +55,6 @@ export interface ApplyResult {
   history: HistoryChange[];
 }
 
-function internalsOf(service: ServiceRecord): ServiceInternals {
-  return structuredClone(service.berth ?? { generation: 0, createFingerprint: '', deployments: {} });
-}
-
 function historyOf(
   internals: ServiceInternals,
   id: string,
@@ -74,8 +70,11 @@ function historyOf(
 }
 
 export function applyServiceStep(input: ApplyInput): ApplyResult {
-  const svc: ServiceRecord = structuredClone(input.service);
-  const berth = internalsOf(svc);
+  // One copy to fold the step into, without the events: up to 100 of them, only ever replaced by
+  // a new array here, and copying them was most of a pass's cost (it runs on every task change).
+  const { events, ...rest } = input.service;
+  const svc: ServiceRecord = structuredClone(rest);
+  const berth: ServiceInternals = svc.berth ?? { generation: 0, createFingerprint: '', deployments: {} };
   const at = toEpochSeconds(input.now);
   const history: HistoryChange[] = [];
   let deployments: Deployment[] = svc.deployments ?? [];
@@ -270,9 +269,9 @@ export function applyServiceStep(input: ApplyInput): ApplyResult {
   svc.deployments = deployments;
   if (svc.taskSets !== undefined || taskSets.length > 0) svc.taskSets = taskSets;
   svc.berth = berth;
-  const counted = computeServiceStatus(svc, input.tasks, input.instances, input.now, input.taskStabilityMs);
+  const counted = countInto(svc, input.tasks, input.instances, input.now, input.taskStabilityMs);
   counted.events = appendServiceEvents(
-    counted.events ?? [],
+    events ?? [],
     [...messages, ...(input.extraEvents ?? [])],
     input.now,
     input.newId,
@@ -329,7 +328,17 @@ export function computeServiceStatus(
   now: number,
   taskStabilityMs = DEFAULT_TASK_STABILITY_MS,
 ): ServiceRecord {
-  const svc: ServiceRecord = structuredClone(service);
+  return countInto(structuredClone(service), tasks, instances, now, taskStabilityMs);
+}
+
+/** computeServiceStatus on a record the caller owns: its counts are set in place. */
+function countInto(
+  svc: ServiceRecord,
+  tasks: readonly TaskRecord[],
+  instances: readonly ContainerInstanceRecord[],
+  now: number,
+  taskStabilityMs = DEFAULT_TASK_STABILITY_MS,
+): ServiceRecord {
   const at = toEpochSeconds(now);
   const byDeployment = new Map<string, TaskRecord[]>();
   for (const t of tasks) {

@@ -24,9 +24,11 @@ function tempDir(): { dir: string; remove(): void } {
 async function openTemp(options: Partial<SqliteStoreOptions> = {}) {
   const t = tempDir();
   // A subdirectory that does not exist yet: openSqliteStore creates it.
-  const store = await openSqliteStore({ ...options, path: join(t.dir, 'data', 'berth.db') });
+  const path = join(t.dir, 'data', 'berth.db');
+  const store = await openSqliteStore({ ...options, path });
   return {
     store,
+    path,
     cleanup: async () => {
       await store.close();
       t.remove();
@@ -242,6 +244,58 @@ void describe('SqliteStore', () => {
       assert.equal(b?.value, 'b');
       await store.txn([], [{ kind: 'put', key: '/a', value: { v: 3 } }]);
       assert.deepEqual((await store.get('/a'))?.value, { v: 3 });
+    } finally {
+      await cleanup();
+    }
+  });
+
+  void it('keeps the cache equal to the file across one batch of txns', async () => {
+    // Txns queued in one turn commit as one batch: the cache must end with the last of them,
+    // skip the one whose compare failed and the one that threw, and already hold the batch
+    // while its group-commit sync is still running (a read then sees what SQLite holds).
+    const { store, path, cleanup } = await openTemp({ synchronous: 'GROUP' });
+    try {
+      await store.txn([], [{ kind: 'put', key: '/gone', value: 0 }]);
+      const writes = [
+        store.txn([], [{ kind: 'put', key: '/a', value: 1 }]),
+        store.txn([], [{ kind: 'put', key: '/a', value: 2 }]),
+        store.txn([{ key: '/a', version: 1 }], [{ kind: 'put', key: '/a', value: 'stale' }]),
+        store.txn([], [{ kind: 'put', key: '/b', value: 'b' }]),
+        store.txn(
+          [],
+          [
+            { kind: 'put', key: '/b', value: 'lost' },
+            { kind: 'put', key: '/bad', value: undefined },
+          ],
+        ),
+        store.txn([], [{ kind: 'delete', key: '/gone' }]),
+      ];
+      const settled = Promise.allSettled(writes);
+      await new Promise((r) => queueMicrotask(() => r(undefined))); // the batch commits here
+      assert.equal((await store.get('/a'))?.value, 2, 'read before the sync returns');
+      const outcomes = await settled;
+      assert.deepEqual(
+        outcomes.map((o) => (o.status === 'fulfilled' ? o.value.succeeded : 'threw')),
+        [true, true, false, true, 'threw', true],
+      );
+      const [a, b, bad, gone] = await store.getMany(['/a', '/b', '/bad', '/gone']);
+      assert.equal(a?.value, 2);
+      assert.equal(b?.value, 'b');
+      assert.equal(bad, undefined);
+      assert.equal(gone, undefined);
+      // The same answers from the file itself.
+      const db = new Database(path, { readonly: true });
+      try {
+        const rows = db
+          .prepare<[], { key: string; value: string }>('SELECT key, value FROM kv ORDER BY key')
+          .all();
+        assert.deepEqual(rows, [
+          { key: '/a', value: '2' },
+          { key: '/b', value: '"b"' },
+        ]);
+      } finally {
+        db.close();
+      }
     } finally {
       await cleanup();
     }

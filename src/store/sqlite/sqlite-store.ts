@@ -151,7 +151,7 @@ interface WatchEntry {
   closed: boolean;
 }
 
-/** A compiled txn result waiting for commit before it touches the cache and the watchers. */
+/** A txn's result: the cache takes it when its batch commits, the watchers once it is durable. */
 interface Applied {
   revision: number;
   changes: Change[];
@@ -199,10 +199,6 @@ export class SqliteStore implements Store {
     this.stmt = {
       get: db.prepare<[string], KvRow>(`${cols} WHERE key = ?`),
       version: db.prepare<[string], { version: number }>('SELECT version FROM kv WHERE key = ?'),
-      // The keys as one JSON array: one statement for a whole getMany, whatever its length.
-      versions: db.prepare<[string], { key: string; version: number }>(
-        'SELECT key, version FROM kv WHERE key IN (SELECT value FROM json_each(?))',
-      ),
       put: db.prepare<{ key: string; value: string; rev: number }, { create_revision: number }>(
         `INSERT INTO kv (key, value, version, create_revision) VALUES (@key, @value, @rev, @rev)
          ON CONFLICT (key) DO UPDATE SET value = excluded.value, version = excluded.version
@@ -277,26 +273,18 @@ export class SqliteStore implements Store {
 
   async getMany<T>(keys: readonly string[]): Promise<(StoredRecord<T> | undefined)[]> {
     this.checkOpen();
-    if (keys.length <= 1) return keys.map((k) => this.read(k) as StoredRecord<T> | undefined);
-    // Synchronous reads on our one connection: no write can land between them. The versions of
-    // all the keys come in one statement; a value is read only where the cache lacks its version.
-    const versions = new Map<string, number>();
-    for (const r of this.stmt.versions.all(JSON.stringify(keys))) versions.set(r.key, r.version);
-    return keys.map((k) => {
-      const version = versions.get(k);
-      return version === undefined ? undefined : (this.read(k, version) as StoredRecord<T>);
-    });
+    // Synchronous reads on our one connection: no write can land between them.
+    return keys.map((k) => this.read(k) as StoredRecord<T> | undefined);
   }
 
   /**
-   * One record: its version first (given, when the caller read it already), and the value only
-   * when the cache lacks that version, as list does. Copying a record's JSON out of SQLite and
-   * parsing it is most of a read's cost, and most reads are of records read or written a moment
-   * ago.
+   * One record: from the cache when it holds the key (it is what the file holds: every commit
+   * through this object updates it, see flushPending), else copied out of SQLite and parsed,
+   * which is most of a read's cost. Most reads are of records read or written a moment ago.
    */
-  private read(key: string, version?: number): StoredRecord | undefined {
+  private read(key: string): StoredRecord | undefined {
     const hit = this.cache.get(key);
-    if (hit && (version ?? this.stmt.version.get(key)?.version) === hit.version) return this.touch(hit);
+    if (hit) return this.touch(hit);
     const row = this.stmt.get.get(key);
     return row && this.toRecord(row);
   }
@@ -356,8 +344,6 @@ export class SqliteStore implements Store {
     if (!applied) return { succeeded: false, revision: this.currentRevision() };
     if (this.groupCommit && applied.changes.length > 0) await this.syncWal();
     // Committed and durable by now: safe to publish.
-    for (const k of applied.deleted) this.cache.delete(k);
-    for (const r of applied.records) this.remember(r);
     if (applied.changes.length > 0) this.publish(applied.changes);
     return { succeeded: true, revision: applied.revision };
   }
@@ -379,6 +365,13 @@ export class SqliteStore implements Store {
       // The batch itself failed (disk full, I/O error): nothing of it was written.
       for (const t of batch) t.reject(e);
       return;
+    }
+    // The cache follows the file at once, in commit order: reads already see a commit whose sync
+    // is still running (SQLite serves it), and a read served from the cache must agree with them.
+    for (const r of results) {
+      if (r === undefined || r instanceof Error) continue;
+      for (const k of r.deleted) this.cache.delete(k);
+      for (const rec of r.records) this.remember(rec);
     }
     batch.forEach((t, i) => {
       const r = results[i];
