@@ -60,6 +60,7 @@ async function harness(
     autoAck?: boolean;
     plumber?: NamespacePlumber;
     netwaitPath?: string;
+    reportHoldMs?: number;
   } = {},
 ): Promise<Harness> {
   const rt = o.rt ?? new FakeRuntime();
@@ -122,6 +123,7 @@ async function harness(
     },
     onRuntimeHealth: (status, reason) =>
       h.health.push(reason === undefined ? status : `${status}: ${reason}`),
+    ...(o.reportHoldMs !== undefined ? { reportHoldMs: o.reportHoldMs } : {}),
   });
   engines.push(h.engine);
   await h.engine.start();
@@ -139,6 +141,34 @@ function recordingPlumber(): { attached: AttachRequest[]; plumber: NamespacePlum
     },
   };
   return { attached, plumber };
+}
+
+/** The fake runtime, with the starts of containers named `*-slow-*` waiting until `open()`. */
+class GatedRuntime extends FakeRuntime {
+  private readonly names = new Map<string, string>();
+  private release!: () => void;
+  private readonly gate = new Promise<void>((r) => (this.release = r));
+  /** Starts waiting at the gate now. */
+  waiting = 0;
+
+  open(): void {
+    this.release();
+  }
+
+  override async createContainer(spec: ContainerSpec): Promise<string> {
+    const id = await super.createContainer(spec);
+    this.names.set(id, spec.name);
+    return id;
+  }
+
+  override async startContainer(id: string): Promise<void> {
+    if (this.names.get(id)?.includes('-slow-')) {
+      this.waiting++;
+      await this.gate;
+      this.waiting--;
+    }
+    return super.startContainer(id);
+  }
 }
 
 const created = (rt: FakeRuntime): ContainerSpec[] =>
@@ -182,6 +212,43 @@ describe('TaskEngine with the fake runtime', () => {
     assert.equal(snap?.knownStatus, 'RUNNING');
     const meta = h.engine.byMetadataId(snap!.containers[0]!.metadataId);
     assert.equal(meta?.container.name, 'app');
+  });
+
+  it('holds reports while another Docker call is in flight and sends them when it ends', async () => {
+    // Long enough that only the end of the slow start can release the report within the test.
+    const rt = new GatedRuntime();
+    const h = await harness({ rt, reportHoldMs: 60_000 });
+    rt.addImage('img/app:1');
+    rt.addImage('img/slow:1');
+    const fast = task([c('app')], { taskArn: 'arn:aws:ecs:us-east-1:123456789012:task/prod/fast' });
+    const slow = task([c('slow')], { taskArn: 'arn:aws:ecs:us-east-1:123456789012:task/prod/slow' });
+    h.engine.onTasks({ type: 'tasks', full: true, tasks: [slow] });
+    await waitFor('the slow start called', () => rt.waiting === 1);
+    h.engine.onTasks({ type: 'tasks', full: true, tasks: [slow, fast] });
+    await waitFor('the fast task running', () => h.engine.byTaskArn(fast.taskArn)?.knownStatus === 'RUNNING');
+    await new Promise((r) => setTimeout(r, 100));
+    const running = (arn: string) =>
+      h.reports.some((m) => m.change.taskArn === arn && m.change.status === 'RUNNING');
+    assert.equal(running(fast.taskArn), false, 'held while the slow start runs');
+    rt.open();
+    await waitFor('both RUNNING reports', () => running(fast.taskArn) && running(slow.taskArn));
+  });
+
+  it('sends held reports after the hold even while a Docker call never ends', async () => {
+    const rt = new GatedRuntime();
+    const h = await harness({ rt, reportHoldMs: 50 });
+    rt.addImage('img/app:1');
+    rt.addImage('img/slow:1');
+    const fast = task([c('app')], { taskArn: 'arn:aws:ecs:us-east-1:123456789012:task/prod/fast' });
+    const slow = task([c('slow')], { taskArn: 'arn:aws:ecs:us-east-1:123456789012:task/prod/slow' });
+    h.engine.onTasks({ type: 'tasks', full: true, tasks: [fast, slow] });
+    const r = await h.until(
+      'the fast task RUNNING',
+      (x) => x.taskArn === fast.taskArn && x.status === 'RUNNING',
+    );
+    assert.equal(r.status, 'RUNNING');
+    assert.notEqual(h.engine.byTaskArn(slow.taskArn)?.knownStatus, 'RUNNING');
+    rt.open(); // lets the engine stop
   });
 
   it('an essential container that exits stops the task with EssentialContainerExited and its exit code', async () => {

@@ -73,6 +73,8 @@ export interface RunnerOwner {
   hasPendingReport(taskArn: string): boolean;
   /** The task is cleaned up: forget it. */
   finished(runner: TaskRunner): void;
+  /** One of the runner's actions (a Docker call, a plumbing step) has ended, however it ended. */
+  actionEnded(): void;
 }
 
 export function toErrorInfo(e: unknown): ErrorInfo {
@@ -114,6 +116,11 @@ export class TaskRunner {
   }
 
   /** Ends the loop (actions in flight finish in the background; their results are dropped). */
+  /** Actions running now. */
+  get actionsInFlight(): number {
+    return this.busy.size;
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     this.wake();
@@ -189,6 +196,7 @@ export class TaskRunner {
       )
       .finally(() => {
         this.busy.delete(key);
+        this.owner.actionEnded();
         this.wake();
       });
   }
