@@ -214,39 +214,36 @@ describe('TaskEngine with the fake runtime', () => {
     assert.equal(meta?.container.name, 'app');
   });
 
-  it('holds reports while another Docker call is in flight and sends them when it ends', async () => {
-    // Long enough that only the end of the slow start can release the report within the test.
+  /** A task whose start waits at the gate, then a second task that runs at once beside it. */
+  async function slowThenFast(reportHoldMs: number) {
     const rt = new GatedRuntime();
-    const h = await harness({ rt, reportHoldMs: 60_000 });
+    const h = await harness({ rt, reportHoldMs });
     rt.addImage('img/app:1');
     rt.addImage('img/slow:1');
-    const fast = task([c('app')], { taskArn: 'arn:aws:ecs:us-east-1:123456789012:task/prod/fast' });
     const slow = task([c('slow')], { taskArn: 'arn:aws:ecs:us-east-1:123456789012:task/prod/slow' });
+    const fast = task([c('app')], { taskArn: 'arn:aws:ecs:us-east-1:123456789012:task/prod/fast' });
     h.engine.onTasks({ type: 'tasks', full: true, tasks: [slow] });
     await waitFor('the slow start called', () => rt.waiting === 1);
     h.engine.onTasks({ type: 'tasks', full: true, tasks: [slow, fast] });
-    await waitFor('the fast task running', () => h.engine.byTaskArn(fast.taskArn)?.knownStatus === 'RUNNING');
-    await new Promise((r) => setTimeout(r, 100));
     const running = (arn: string) =>
       h.reports.some((m) => m.change.taskArn === arn && m.change.status === 'RUNNING');
+    return { rt, h, slow, fast, running };
+  }
+
+  it('holds reports while another Docker call is in flight and sends them when it ends', async () => {
+    // Long enough that only the end of the slow start can release the report within the test.
+    const { rt, h, slow, fast, running } = await slowThenFast(60_000);
+    await waitFor('the fast task running', () => h.engine.byTaskArn(fast.taskArn)?.knownStatus === 'RUNNING');
+    await new Promise((r) => setTimeout(r, 100));
     assert.equal(running(fast.taskArn), false, 'held while the slow start runs');
     rt.open();
     await waitFor('both RUNNING reports', () => running(fast.taskArn) && running(slow.taskArn));
   });
 
   it('sends held reports after the hold even while a Docker call never ends', async () => {
-    const rt = new GatedRuntime();
-    const h = await harness({ rt, reportHoldMs: 50 });
-    rt.addImage('img/app:1');
-    rt.addImage('img/slow:1');
-    const fast = task([c('app')], { taskArn: 'arn:aws:ecs:us-east-1:123456789012:task/prod/fast' });
-    const slow = task([c('slow')], { taskArn: 'arn:aws:ecs:us-east-1:123456789012:task/prod/slow' });
-    h.engine.onTasks({ type: 'tasks', full: true, tasks: [fast, slow] });
-    const r = await h.until(
-      'the fast task RUNNING',
-      (x) => x.taskArn === fast.taskArn && x.status === 'RUNNING',
-    );
-    assert.equal(r.status, 'RUNNING');
+    const { rt, h, slow, fast, running } = await slowThenFast(50);
+    await waitFor('the fast task reported RUNNING', () => running(fast.taskArn));
+    assert.equal(rt.waiting, 1, 'the slow start is still in flight');
     assert.notEqual(h.engine.byTaskArn(slow.taskArn)?.knownStatus, 'RUNNING');
     rt.open(); // lets the engine stop
   });
