@@ -20,6 +20,7 @@ import { MemoryStore } from '../store/memory-store.js';
 import type { Store } from '../store/store.js';
 import {
   applyTaskReport,
+  applyTaskReports,
   buildAgentTask,
   listActiveTasksOnInstance,
   listActiveTasksOnManagedHost,
@@ -439,6 +440,85 @@ describe('placeTasks after a lost race', () => {
       ['ci1', 'ci2'],
     );
     assert.equal(instanceRemaining((await instance(inner, 'ci1')).remainingResources).memory, 300 - 256);
+  });
+});
+
+describe('applyTaskReports', () => {
+  async function twoTasks() {
+    const d = deps();
+    await putInstance(d.store, 'ci1');
+    const td = await putDefinition(d.store, {
+      containerDefinitions: [container('app', { memory: 256 })],
+    });
+    const [a, b] = (await place(d, td, 2)).tasks as [TaskRecord, TaskRecord];
+    return { d, a, b };
+  }
+
+  it('applies a batch in one transaction, each task in order and each host once', async () => {
+    const { d, a, b } = await twoTasks();
+    const before = await d.store.revision();
+    const results = await applyTaskReports(d, [
+      report(a.taskArn, 'PENDING'),
+      report(b.taskArn, 'PENDING'),
+      report(a.taskArn, 'RUNNING'),
+      report(`${ARN}:task/prod/nope`, 'RUNNING'),
+      report('task-1', 'RUNNING'),
+      report(b.taskArn, 'RUNNING'),
+      report(a.taskArn, 'PENDING'), // older than what the batch already applied: no change
+    ]);
+    assert.deepEqual(
+      results.map((r) => r.applied),
+      [true, true, true, false, false, true, true],
+    );
+    assert.match(results[3]!.error!, /not found/);
+    assert.match(results[4]!.error!, /not a task ARN/);
+    assert.equal(await d.store.revision(), before + 1, 'one transaction');
+    const ci = await instance(d.store, 'ci1');
+    assert.deepEqual([ci.pendingTasksCount, ci.runningTasksCount], [0, 2]);
+    assert.equal((await task(d.store, a.taskArn)).lastStatus, 'RUNNING');
+    assert.equal((await task(d.store, b.taskArn)).lastStatus, 'RUNNING');
+
+    // Both stop in one batch: both reservations come back, once, and repeating it changes nothing.
+    const stopped = [report(a.taskArn, 'STOPPED'), report(b.taskArn, 'STOPPED')];
+    await applyTaskReports(d, stopped);
+    const rev = await d.store.revision();
+    assert.deepEqual(
+      (await applyTaskReports(d, stopped)).map((r) => r.applied),
+      [true, true],
+    );
+    assert.equal(await d.store.revision(), rev);
+    const after = await instance(d.store, 'ci1');
+    assert.deepEqual([after.pendingTasksCount, after.runningTasksCount], [0, 0]);
+    assert.equal(instanceRemaining(after.remainingResources).memory, 2048);
+  });
+
+  it('applies the reports one by one when another write wins the race for the batch', async () => {
+    const { d, a, b } = await twoTasks();
+    // Between the batch's reads and its commit, another writer changes the instance (as a
+    // placement or a registration would): the batch's compare fails and nothing of it is lost.
+    const key = keys.containerInstance(scope, 'prod', 'ci1');
+    let raced = false;
+    const racing: Store = Object.create(d.store) as Store;
+    racing.txn = async (compares, ops) => {
+      if (!raced && compares.length > 2) {
+        raced = true;
+        const cur = (await d.store.get<ContainerInstanceRecord>(key))!;
+        await d.store.txn([], [{ kind: 'put', key, value: { ...cur.value, agentUpdateStatus: 'UPDATED' } }]);
+      }
+      return d.store.txn(compares, ops);
+    };
+    const results = await applyTaskReports({ ...d, store: racing }, [
+      report(a.taskArn, 'RUNNING'),
+      report(b.taskArn, 'RUNNING'),
+    ]);
+    assert.equal(raced, true);
+    assert.deepEqual(
+      results.map((r) => r.applied),
+      [true, true],
+    );
+    const ci = await instance(d.store, 'ci1');
+    assert.deepEqual([ci.pendingTasksCount, ci.runningTasksCount], [0, 2]);
+    assert.equal(ci.agentUpdateStatus, 'UPDATED', "the other writer's change is kept");
   });
 });
 

@@ -31,6 +31,7 @@ import type {
   TaskDefinitionRecord,
   TaskRecord,
 } from '../domain/records.js';
+import { MAX_TXN_OPS } from '../store/txn-rules.js';
 import { applyTaskStateReport } from '../domain/task/apply-report.js';
 import type { TaskHost } from '../domain/task/build-task.js';
 import {
@@ -746,6 +747,29 @@ export function taskKeyFromArn(taskArn: string): string | undefined {
   return keys.task({ account: p.account, region: p.region }, cluster, id);
 }
 
+type ReportResult = { applied: boolean; error?: string };
+
+/** What a report does to its task: the task after it, and the host change it brings (if any). */
+function reportStep(
+  cur: TaskRecord,
+  report: TaskStateReport,
+  now: number,
+): { next: TaskRecord; change: HostChange | undefined } | undefined {
+  const outcome = applyTaskStateReport(cur, report, now);
+  if (!outcome.changed) return undefined;
+  let next = outcome.task;
+  const releaseNow = outcome.reachedStopped && cur.berth?.released !== true;
+  if (releaseNow) next = { ...next, berth: { ...next.berth, released: true } };
+  const change: HostChange = {
+    from: taskCountPhase(cur),
+    to: taskCountPhase(next),
+    ...(releaseNow && cur.berth?.reserved ? { release: cur.berth.reserved } : {}),
+    ...(releaseNow && gpuIdsOfTask(cur).length > 0 ? { releaseGpuIds: gpuIdsOfTask(cur) } : {}),
+  };
+  const touchesHost = change.from !== change.to || change.release || change.releaseGpuIds;
+  return { next, change: touchesHost ? change : undefined };
+}
+
 /**
  * Applies an agent's report to its task (forward only: a repeated or older report changes
  * nothing and still counts as applied). When the task changes counting phase the host's
@@ -757,47 +781,119 @@ export function taskKeyFromArn(taskArn: string): string | undefined {
 export async function applyTaskReport(
   deps: { store: Store; clock: Clock; log: Logger },
   report: TaskStateReport,
-): Promise<{ applied: boolean; error?: string }> {
+): Promise<ReportResult> {
   const key = taskKeyFromArn(report.taskArn);
   if (key === undefined) return { applied: false, error: `'${report.taskArn}' is not a task ARN` };
   for (let attempt = 1; attempt <= MAX_COMMIT_ATTEMPTS; attempt++) {
     const cur = await deps.store.get<TaskRecord>(key);
     if (!cur) return { applied: false, error: `task ${report.taskArn} was not found` };
     const now = deps.clock.now();
-    const outcome = applyTaskStateReport(cur.value, report, now);
-    if (!outcome.changed) return { applied: true };
-
-    let next = outcome.task;
-    const releaseNow = outcome.reachedStopped && cur.value.berth?.released !== true;
-    if (releaseNow) next = { ...next, berth: { ...next.berth, released: true } };
-    const change: HostChange = {
-      from: taskCountPhase(cur.value),
-      to: taskCountPhase(next),
-      ...(releaseNow && cur.value.berth?.reserved ? { release: cur.value.berth.reserved } : {}),
-      ...(releaseNow && gpuIdsOfTask(cur.value).length > 0 ? { releaseGpuIds: gpuIdsOfTask(cur.value) } : {}),
-    };
+    const step = reportStep(cur.value, report, now);
+    if (!step) return { applied: true };
 
     const compares: Compare[] = [{ key, version: cur.version }];
-    const ops: Op[] = [{ kind: 'put', key, value: next }];
-    const hostKey = hostKeyOfTask(cur.value);
-    if (hostKey && (change.from !== change.to || change.release || change.releaseGpuIds)) {
+    const ops: Op[] = [{ kind: 'put', key, value: step.next }];
+    const hostKey = step.change && hostKeyOfTask(cur.value);
+    if (hostKey) {
       const hostRec = await deps.store.get<ContainerInstanceRecord | ManagedHostRecord>(hostKey.key);
       if (hostRec) {
         const host = { kind: hostKey.kind, value: hostRec.value } as HostValue;
         compares.push({ key: hostKey.key, version: hostRec.version });
-        ops.push({ kind: 'put', key: hostKey.key, value: hostAfterTaskChange(host, change, now) });
+        ops.push({ kind: 'put', key: hostKey.key, value: hostAfterTaskChange(host, step.change!, now) });
       }
     }
     const r = await deps.store.txn(compares, ops);
     if (r.succeeded) {
       deps.log.debug(
-        { taskArn: report.taskArn, lastStatus: next.lastStatus, released: releaseNow, attempt },
+        { taskArn: report.taskArn, lastStatus: step.next.lastStatus, attempt },
         'task report applied',
       );
       return { applied: true };
     }
   }
   throw new ConflictError(key, MAX_COMMIT_ATTEMPTS);
+}
+
+/**
+ * Several reports (one agent's, in the order it sent them) with the same effect as
+ * applyTaskReport on each in turn, but in one transaction when they fit: the tasks read once,
+ * the reports of one task folded in order, and each host written once with all its tasks'
+ * changes. A burst of reports then costs the store one commit and the controllers one wake-up.
+ * When another writer wins the race for any of the records, they are applied one by one instead,
+ * each with applyTaskReport's retries.
+ */
+export async function applyTaskReports(
+  deps: { store: Store; clock: Clock; log: Logger },
+  reports: readonly TaskStateReport[],
+): Promise<ReportResult[]> {
+  if (reports.length > 1) {
+    const together = await applyTogether(deps, reports);
+    if (together) return together;
+  }
+  const out: ReportResult[] = [];
+  for (const r of reports) out.push(await applyTaskReport(deps, r));
+  return out;
+}
+
+/** One attempt at applying `reports` in one transaction; undefined when it lost a race or is too big. */
+async function applyTogether(
+  deps: { store: Store; clock: Clock; log: Logger },
+  reports: readonly TaskStateReport[],
+): Promise<ReportResult[] | undefined> {
+  const keyOf = reports.map((r) => taskKeyFromArn(r.taskArn));
+  const taskKeys = [...new Set(keyOf.filter((k): k is string => k !== undefined))];
+  const read = await deps.store.getMany<TaskRecord>(taskKeys);
+  const tasks = new Map<string, { version: number; value: TaskRecord; changed: boolean }>();
+  taskKeys.forEach((k, i) => {
+    const rec = read[i];
+    if (rec) tasks.set(k, { version: rec.version, value: rec.value, changed: false });
+  });
+  const now = deps.clock.now();
+  const hostChanges = new Map<string, { kind: 'instance' | 'managed'; changes: HostChange[] }>();
+  const results = reports.map((report, i): ReportResult => {
+    const key = keyOf[i];
+    if (key === undefined) return { applied: false, error: `'${report.taskArn}' is not a task ARN` };
+    const t = tasks.get(key);
+    if (!t) return { applied: false, error: `task ${report.taskArn} was not found` };
+    const step = reportStep(t.value, report, now);
+    if (!step) return { applied: true };
+    const hostKey = step.change && hostKeyOfTask(t.value);
+    if (hostKey) {
+      const h = hostChanges.get(hostKey.key) ?? { kind: hostKey.kind, changes: [] };
+      h.changes.push(step.change!);
+      hostChanges.set(hostKey.key, h);
+    }
+    t.value = step.next;
+    t.changed = true;
+    return { applied: true };
+  });
+
+  const compares: Compare[] = [];
+  const ops: Op[] = [];
+  for (const [key, t] of tasks) {
+    if (!t.changed) continue;
+    compares.push({ key, version: t.version });
+    ops.push({ kind: 'put', key, value: t.value });
+  }
+  const hostKeys = [...hostChanges.keys()];
+  const hosts = await deps.store.getMany<ContainerInstanceRecord | ManagedHostRecord>(hostKeys);
+  hostKeys.forEach((key, i) => {
+    const rec = hosts[i];
+    if (!rec) return;
+    const { kind, changes } = hostChanges.get(key)!;
+    const value = changes.reduce(
+      (v, change) => hostAfterTaskChange({ kind, value: v } as HostValue, change, now),
+      rec.value,
+    );
+    compares.push({ key, version: rec.version });
+    ops.push({ kind: 'put', key, value });
+  });
+  if (ops.length === 0) return results;
+  if (ops.length > MAX_TXN_OPS) return undefined;
+  const r = await deps.store.txn(compares, ops);
+  if (!r.succeeded) return undefined;
+  deps.log.debug({ reports: reports.length, writes: ops.length }, 'task reports applied together');
+  return results;
 }
 
 // ---------------------------------------------------------------------------------------------

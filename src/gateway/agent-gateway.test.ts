@@ -64,6 +64,10 @@ interface Harness {
   gateway: AgentGateway;
   url: string;
   applied: TaskStateReport[];
+  /** The size of each batch the bridge was given. */
+  batches: number[];
+  /** While set, the bridge waits for it before applying anything. */
+  applyGate: { wait?: Promise<void> };
   agents: FakeAgent[];
   connect(
     h: Parameters<typeof FakeAgent.session>[1],
@@ -89,17 +93,28 @@ async function harness(
   };
   await opts.seed?.(put);
   const applied: TaskStateReport[] = [];
+  const batches: number[] = [];
+  const applyGate: Harness['applyGate'] = {};
   const bridge: TaskBridge = {
-    async applyTaskReport(deps, report) {
-      if (report.taskArn.includes('boom')) throw new Error('store unavailable');
-      applied.push(report);
-      const rec = await deps.store.list<TaskRecord>('/');
-      const found = rec.find((r) => (r.value as Partial<TaskRecord>).taskArn === report.taskArn);
-      if (!found) return { applied: false, error: 'task not found' };
-      await updateRecord<TaskRecord>(deps.store, found.key, (cur) =>
-        cur && cur.lastStatus !== report.status ? { ...cur, lastStatus: report.status } : undefined,
-      );
-      return { applied: true };
+    async applyTaskReports(deps, reports) {
+      batches.push(reports.length);
+      await applyGate.wait;
+      const results: { applied: boolean; error?: string }[] = [];
+      for (const report of reports) {
+        if (report.taskArn.includes('boom')) throw new Error('store unavailable');
+        applied.push(report);
+        const rec = await deps.store.list<TaskRecord>('/');
+        const found = rec.find((r) => (r.value as Partial<TaskRecord>).taskArn === report.taskArn);
+        if (!found) {
+          results.push({ applied: false, error: 'task not found' });
+          continue;
+        }
+        await updateRecord<TaskRecord>(deps.store, found.key, (cur) =>
+          cur && cur.lastStatus !== report.status ? { ...cur, lastStatus: report.status } : undefined,
+        );
+        results.push({ applied: true });
+      }
+      return results;
     },
     async buildAgentTask(_deps, rec) {
       return {
@@ -133,6 +148,8 @@ async function harness(
     gateway,
     url,
     applied,
+    batches,
+    applyGate,
     agents,
     put,
     async connect(hello, o = {}) {
@@ -491,6 +508,45 @@ describe('AgentGateway: reports and bad input', () => {
     assert.equal(agent.ws.readyState, WebSocket.OPEN);
     assert.deepEqual(await agent.quiet('tasks', 0), [], 'reports were not echoed as tasks');
     assert.equal(await h.connected(I1), true, 'a second hello on the socket was ignored');
+  });
+
+  it('applies a burst of reports in the order sent and acknowledges each one', async () => {
+    const t1 = task(A, 'prod', 't1', { containerInstanceArn: I1 });
+    const h = await harness({
+      seed: async (put) => {
+        await seedInstances(put);
+        await put(taskKey(t1), t1);
+      },
+    });
+    const { agent } = await h.connect({ hostId: 'host-1', instances: [{ containerInstanceArn: I1 }] });
+    // The first report's apply waits until the rest are in, so they queue up beyond one batch.
+    let open!: () => void;
+    h.applyGate.wait = new Promise<void>((r) => (open = r));
+    const statuses = ['PENDING', 'RUNNING', 'STOPPED'] as const;
+    const ids = Array.from({ length: 60 }, (_, i) => `r${i}`);
+    const send = (i: number) =>
+      agent.send({
+        type: 'report',
+        id: ids[i],
+        change: { taskArn: t1.taskArn, status: statuses[Math.floor((i * 3) / ids.length)], containers: [] },
+      });
+    send(0);
+    for (let n = 0; n < 200 && h.batches.length === 0; n++) await new Promise((r) => setTimeout(r, 5));
+    for (let i = 1; i < ids.length; i++) send(i);
+    await new Promise((r) => setTimeout(r, 300));
+    open();
+    const acks: unknown[] = [];
+    for (const _ of ids) acks.push(await agent.next('ack'));
+    assert.deepEqual(h.batches, [1, 48, 11], 'the first alone, then the rest in batches of at most 48');
+    assert.deepEqual(
+      acks,
+      ids.map((id) => ({ type: 'ack', id, applied: true })),
+    );
+    assert.deepEqual(
+      h.applied.map((r) => r.status),
+      ids.map((_, i) => statuses[Math.floor((i * 3) / ids.length)]),
+    );
+    assert.equal((await h.store.get<TaskRecord>(taskKey(t1)))!.value.lastStatus, 'STOPPED');
   });
 
   it('drops reports sent before hello', async () => {

@@ -13,7 +13,7 @@ import type { Duplex } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { WebSocketServer, WebSocket, type RawData } from 'ws';
-import { applyTaskReport, buildAgentTask } from '../control/tasks.js';
+import { applyTaskReports, buildAgentTask } from '../control/tasks.js';
 import {
   AGENT_SESSION_PATH,
   SESSION_CLOSE_CODES,
@@ -48,10 +48,11 @@ export interface TaskBridgeDeps {
 
 /** The task module's entry points the gateway calls (src/control/tasks.ts; replaceable in tests). */
 export interface TaskBridge {
-  applyTaskReport(
+  /** One result per report, in order (applyTaskReports in src/control/tasks.ts). */
+  applyTaskReports(
     deps: TaskBridgeDeps,
-    report: TaskStateReport,
-  ): Promise<{ applied: boolean; error?: string }>;
+    reports: readonly TaskStateReport[],
+  ): Promise<{ applied: boolean; error?: string }[]>;
   buildAgentTask(deps: TaskBridgeDeps, task: StoredRecord<TaskRecord>): Promise<AgentTask>;
 }
 
@@ -65,6 +66,12 @@ export interface AgentGatewayOptions {
   defaultRegion: string;
   tasks?: TaskBridge;
 }
+
+/**
+ * Reports applied together at most: each writes its task and perhaps its host, and a store
+ * transaction holds at most 128 writes (larger batches are applied one by one).
+ */
+const MAX_REPORTS_PER_APPLY = 48;
 
 /** Agent messages larger than this are refused by the socket (reports and log chunks are far smaller). */
 const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
@@ -99,10 +106,12 @@ export class AgentGateway {
   private heartbeat: NodeJS.Timeout | undefined;
   /** Last revision seen on the feed (to resume from after a feed error). */
   private lastRevision = 0;
+  /** Reports received and not yet taken by an apply job, per session (see onReport). */
+  private readonly inboundReports = new WeakMap<AgentSession, { id: string; change: TaskStateReport }[]>();
 
   constructor(private readonly opts: AgentGatewayOptions) {
     this.log = opts.log.child({ component: 'agent-gateway' });
-    this.tasks = opts.tasks ?? { applyTaskReport, buildAgentTask };
+    this.tasks = opts.tasks ?? { applyTaskReports, buildAgentTask };
     this.deps = { store: opts.store, clock: opts.clock, log: opts.log };
     this.wss = new WebSocketServer({
       noServer: true,
@@ -419,16 +428,36 @@ export class AgentGateway {
         session.send({ type: 'ack', id, applied: false, error: `malformed report: ${checked.reason}` });
       return;
     }
-    const { id, change } = checked.value;
-    session.enqueueInbound('report', async () => {
-      let result: { applied: boolean; error?: string };
-      try {
-        result = await this.tasks.applyTaskReport(this.deps, change);
-      } catch (err) {
-        // Not acknowledged: the agent keeps it in its outbox and resends it on its next session.
-        session.log.error({ err, report: id, task: change.taskArn }, 'report could not be applied now');
-        return;
-      }
+    // Reports that arrive while one batch is applied wait and go in the next one, so an agent's
+    // burst costs a few transactions instead of one per report. One apply job at a time per
+    // session keeps them in the order they came; a job is queued whenever some are waiting.
+    const waiting = this.inboundReports.get(session) ?? [];
+    this.inboundReports.set(session, waiting);
+    waiting.push(checked.value);
+    if (waiting.length === 1) session.enqueueInbound('report', () => this.applyReports(session));
+  }
+
+  private async applyReports(session: AgentSession): Promise<void> {
+    const waiting = this.inboundReports.get(session) ?? [];
+    const batch = waiting.splice(0, MAX_REPORTS_PER_APPLY);
+    if (waiting.length > 0) session.enqueueInbound('report', () => this.applyReports(session));
+    if (batch.length === 0) return;
+    let results: { applied: boolean; error?: string }[];
+    try {
+      results = await this.tasks.applyTaskReports(
+        this.deps,
+        batch.map((r) => r.change),
+      );
+    } catch (err) {
+      // Not acknowledged: the agent keeps them in its outbox and resends them on its next session.
+      session.log.error(
+        { err, reports: batch.map((r) => r.id), tasks: batch.map((r) => r.change.taskArn) },
+        'reports could not be applied now',
+      );
+      return;
+    }
+    batch.forEach(({ id }, i) => {
+      const result = results[i] ?? { applied: false, error: 'no result' };
       session.send({
         type: 'ack',
         id,
