@@ -457,7 +457,8 @@ describe('AgentGateway: desired state', () => {
 });
 
 describe('AgentGateway: reports and bad input', () => {
-  it('applies reports and acknowledges them; an apply that throws is not acknowledged; junk never ends the session', async () => {
+  /** A task on I1, and host-1's agent connected with I1. */
+  async function oneTaskOnline() {
     const t1 = task(A, 'prod', 't1', { containerInstanceArn: I1 });
     const h = await harness({
       seed: async (put) => {
@@ -466,6 +467,11 @@ describe('AgentGateway: reports and bad input', () => {
       },
     });
     const { agent } = await h.connect({ hostId: 'host-1', instances: [{ containerInstanceArn: I1 }] });
+    return { t1, h, agent };
+  }
+
+  it('applies reports and acknowledges them; an apply that throws is not acknowledged; junk never ends the session', async () => {
+    const { t1, h, agent } = await oneTaskOnline();
     const report = {
       taskArn: t1.taskArn,
       status: 'RUNNING',
@@ -511,14 +517,7 @@ describe('AgentGateway: reports and bad input', () => {
   });
 
   it('applies a burst of reports in the order sent and acknowledges each one', async () => {
-    const t1 = task(A, 'prod', 't1', { containerInstanceArn: I1 });
-    const h = await harness({
-      seed: async (put) => {
-        await seedInstances(put);
-        await put(taskKey(t1), t1);
-      },
-    });
-    const { agent } = await h.connect({ hostId: 'host-1', instances: [{ containerInstanceArn: I1 }] });
+    const { t1, h, agent } = await oneTaskOnline();
     // The first report's apply waits until the rest are in, so they queue up beyond one batch.
     let open!: () => void;
     h.applyGate.wait = new Promise<void>((r) => (open = r));
