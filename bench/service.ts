@@ -886,6 +886,17 @@ function report(berth: Side, swarm: Side, engine: Side, machine: string): void {
   }
 }
 
+/** For a Berth phase that failed: whether `berth up` still runs, and the end of its log (warn and up). */
+function upState(up: UpProcess): string {
+  const p = up.proc;
+  const state =
+    p.exitCode === null && p.signalCode === null
+      ? 'still running'
+      : `exited (${String(p.exitCode ?? p.signalCode)})`;
+  const tail = up.output().trimEnd().split('\n').slice(-30).join('\n   ');
+  return `berth up: ${state}; the end of its output:\n   ${tail}`;
+}
+
 async function machineNote(load: string): Promise<string> {
   const v = (await docker.version()) as { Version?: string; ApiVersion?: string };
   const cpu = cpus();
@@ -1019,6 +1030,9 @@ async function main(): Promise<void> {
     }
 
     report(berthResults, swarmResults, engineResults, note);
+    if (up && (['converge', 'update', 'kills'] as const).some((p) => berthResults[p]?.ok === false)) {
+      console.log(upState(up));
+    }
   } finally {
     if (s) await bestEffort('removing swarm services', swarmRemoveLabelled);
     if (b) {
