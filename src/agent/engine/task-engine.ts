@@ -306,8 +306,8 @@ export class TaskEngine implements AgentTaskView, RunnerOwner {
    * (fifty starts take two seconds on two cores) they wait longer, up to REPORT_HOLD_MS, and leave
    * as soon as the last call ends: every report handled costs the control plane a transaction and
    * a pass of the service scheduler, and a handful at once cost barely more than one: held so,
-   * a 50-task converge costs Berth about 30% less CPU (bench:overhead: a median of 220 ms instead
-   * of 310), CPU the engine starting the containers was waiting for. The last task of a burst
+   * a 50-task converge costs Berth a quarter to a third less CPU (bench:overhead, the two builds
+   * alternated), CPU the engine starting the containers was waiting for. The last task of a burst
    * waits no longer than before: nothing is in flight once its start has returned.
    */
   private scheduleSend(): void {
