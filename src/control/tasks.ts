@@ -31,7 +31,6 @@ import type {
   TaskDefinitionRecord,
   TaskRecord,
 } from '../domain/records.js';
-import { MAX_TXN_OPS } from '../store/txn-rules.js';
 import { applyTaskStateReport } from '../domain/task/apply-report.js';
 import type { TaskHost } from '../domain/task/build-task.js';
 import {
@@ -61,6 +60,7 @@ import { ConflictError, updateRecord } from '../store/cas.js';
 import { PlacementViews } from './placement-views.js';
 import { keys } from '../store/keys.js';
 import type { Compare, Op, Store, StoredRecord } from '../store/store.js';
+import { MAX_TXN_OPS } from '../store/txn-rules.js';
 
 export interface TaskDeps {
   store: Store;
@@ -747,7 +747,17 @@ export function taskKeyFromArn(taskArn: string): string | undefined {
   return keys.task({ account: p.account, region: p.region }, cluster, id);
 }
 
-type ReportResult = { applied: boolean; error?: string };
+/** What the agent is told about its report (applied: false means it can be dropped). */
+export type ReportResult = { applied: boolean; error?: string };
+
+const notATaskArn = (report: TaskStateReport): ReportResult => ({
+  applied: false,
+  error: `'${report.taskArn}' is not a task ARN`,
+});
+const taskNotFound = (report: TaskStateReport): ReportResult => ({
+  applied: false,
+  error: `task ${report.taskArn} was not found`,
+});
 
 /** What a report does to its task: the task after it, and the host change it brings (if any). */
 function reportStep(
@@ -783,10 +793,10 @@ export async function applyTaskReport(
   report: TaskStateReport,
 ): Promise<ReportResult> {
   const key = taskKeyFromArn(report.taskArn);
-  if (key === undefined) return { applied: false, error: `'${report.taskArn}' is not a task ARN` };
+  if (key === undefined) return notATaskArn(report);
   for (let attempt = 1; attempt <= MAX_COMMIT_ATTEMPTS; attempt++) {
     const cur = await deps.store.get<TaskRecord>(key);
-    if (!cur) return { applied: false, error: `task ${report.taskArn} was not found` };
+    if (!cur) return taskNotFound(report);
     const now = deps.clock.now();
     const step = reportStep(cur.value, report, now);
     if (!step) return { applied: true };
@@ -852,9 +862,9 @@ async function applyTogether(
   const hostChanges = new Map<string, { kind: 'instance' | 'managed'; changes: HostChange[] }>();
   const results = reports.map((report, i): ReportResult => {
     const key = keyOf[i];
-    if (key === undefined) return { applied: false, error: `'${report.taskArn}' is not a task ARN` };
+    if (key === undefined) return notATaskArn(report);
     const t = tasks.get(key);
-    if (!t) return { applied: false, error: `task ${report.taskArn} was not found` };
+    if (!t) return taskNotFound(report);
     const step = reportStep(t.value, report, now);
     if (!step) return { applied: true };
     const hostKey = step.change && hostKeyOfTask(t.value);

@@ -13,7 +13,7 @@ import type { Duplex } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { WebSocketServer, WebSocket, type RawData } from 'ws';
-import { applyTaskReports, buildAgentTask } from '../control/tasks.js';
+import { applyTaskReports, buildAgentTask, type ReportResult } from '../control/tasks.js';
 import {
   AGENT_SESSION_PATH,
   SESSION_CLOSE_CODES,
@@ -49,10 +49,7 @@ export interface TaskBridgeDeps {
 /** The task module's entry points the gateway calls (src/control/tasks.ts; replaceable in tests). */
 export interface TaskBridge {
   /** One result per report, in order (applyTaskReports in src/control/tasks.ts). */
-  applyTaskReports(
-    deps: TaskBridgeDeps,
-    reports: readonly TaskStateReport[],
-  ): Promise<{ applied: boolean; error?: string }[]>;
+  applyTaskReports(deps: TaskBridgeDeps, reports: readonly TaskStateReport[]): Promise<ReportResult[]>;
   buildAgentTask(deps: TaskBridgeDeps, task: StoredRecord<TaskRecord>): Promise<AgentTask>;
 }
 
@@ -441,8 +438,7 @@ export class AgentGateway {
     const waiting = this.inboundReports.get(session) ?? [];
     const batch = waiting.splice(0, MAX_REPORTS_PER_APPLY);
     if (waiting.length > 0) session.enqueueInbound('report', () => this.applyReports(session));
-    if (batch.length === 0) return;
-    let results: { applied: boolean; error?: string }[];
+    let results: ReportResult[];
     try {
       results = await this.tasks.applyTaskReports(
         this.deps,

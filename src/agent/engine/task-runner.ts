@@ -115,12 +115,12 @@ export class TaskRunner {
     this.wake();
   }
 
-  /** Ends the loop (actions in flight finish in the background; their results are dropped). */
   /** Actions running now. */
   get actionsInFlight(): number {
     return this.busy.size;
   }
 
+  /** Ends the loop (actions in flight finish in the background; their results are dropped). */
   async stop(): Promise<void> {
     this.stopped = true;
     this.wake();
