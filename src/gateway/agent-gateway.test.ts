@@ -66,8 +66,8 @@ interface Harness {
   applied: TaskStateReport[];
   /** The size of each batch the bridge was given. */
   batches: number[];
-  /** While set, the bridge waits for it before applying anything. */
-  applyGate: { wait?: Promise<void> };
+  /** While `wait` is set, the bridge waits for it before applying anything; while `fail`, it throws. */
+  applyGate: { wait?: Promise<void>; fail?: boolean };
   agents: FakeAgent[];
   connect(
     h: Parameters<typeof FakeAgent.session>[1],
@@ -99,6 +99,7 @@ async function harness(
     async applyTaskReports(deps, reports) {
       batches.push(reports.length);
       await applyGate.wait;
+      if (applyGate.fail) throw new Error('store unavailable');
       const results: { applied: boolean; error?: string }[] = [];
       for (const report of reports) {
         if (report.taskArn.includes('boom')) throw new Error('store unavailable');
@@ -458,9 +459,10 @@ describe('AgentGateway: desired state', () => {
 
 describe('AgentGateway: reports and bad input', () => {
   /** A task on I1, and host-1's agent connected with I1. */
-  async function oneTaskOnline() {
+  async function oneTaskOnline(config?: Partial<GatewayConfig>) {
     const t1 = task(A, 'prod', 't1', { containerInstanceArn: I1 });
     const h = await harness({
+      ...(config ? { config } : {}),
       seed: async (put) => {
         await seedInstances(put);
         await put(taskKey(t1), t1);
@@ -514,6 +516,22 @@ describe('AgentGateway: reports and bad input', () => {
     assert.equal(agent.ws.readyState, WebSocket.OPEN);
     assert.deepEqual(await agent.quiet('tasks', 0), [], 'reports were not echoed as tasks');
     assert.equal(await h.connected(I1), true, 'a second hello on the socket was ignored');
+  });
+
+  it('a report the store could not take is applied and acknowledged on a later try in the same session', async () => {
+    const { t1, h, agent } = await oneTaskOnline({ reportRetryBaseMs: 30, reportRetryMaxMs: 60 });
+    h.applyGate.fail = true;
+    agent.send({
+      type: 'report',
+      id: 'r1',
+      change: { taskArn: t1.taskArn, status: 'RUNNING', containers: [] },
+    });
+    assert.deepEqual(await agent.quiet('ack', 150), [], 'not acknowledged while the store fails');
+    assert.ok(h.batches.length >= 2, `tried again while failing: ${h.batches.length} tries`);
+    h.applyGate.fail = false;
+    assert.deepEqual(await agent.next('ack'), { type: 'ack', id: 'r1', applied: true });
+    assert.equal((await h.store.get<TaskRecord>(taskKey(t1)))!.value.lastStatus, 'RUNNING');
+    assert.equal(agent.ws.readyState, WebSocket.OPEN);
   });
 
   it('applies a burst of reports in the order sent and acknowledges each one', async () => {

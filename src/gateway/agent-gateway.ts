@@ -35,6 +35,7 @@ import { KeySerializer } from './key-serializer.js';
 import { registerLogsRoute } from './logs-relay.js';
 import { computeManagedHost } from './managed-host.js';
 import { checkHealth, checkHello, checkLogsData, checkLogsEnd, checkReport, reportId } from './messages.js';
+import { ReportQueue } from './report-queue.js';
 import { containerInstanceKeyOf, decideTaskPush, isTaskOnHost, parseTaskKey } from './routing.js';
 import { AgentSession } from './session.js';
 import { SessionRegistry } from './session-registry.js';
@@ -103,8 +104,8 @@ export class AgentGateway {
   private heartbeat: NodeJS.Timeout | undefined;
   /** Last revision seen on the feed (to resume from after a feed error). */
   private lastRevision = 0;
-  /** Reports received and not yet taken by an apply job, per session (see onReport). */
-  private readonly inboundReports = new WeakMap<AgentSession, { id: string; change: TaskStateReport }[]>();
+  /** Each session's reports on their way into the store (see report-queue.ts). */
+  private readonly reportQueues = new WeakMap<AgentSession, ReportQueue>();
 
   constructor(private readonly opts: AgentGatewayOptions) {
     this.log = opts.log.child({ component: 'agent-gateway' });
@@ -425,42 +426,30 @@ export class AgentGateway {
         session.send({ type: 'ack', id, applied: false, error: `malformed report: ${checked.reason}` });
       return;
     }
-    // Reports that arrive while one batch is applied wait and go in the next one, so an agent's
-    // burst costs a few transactions instead of one per report. One apply job at a time per
-    // session keeps them in the order they came; a job is queued whenever some are waiting.
-    const waiting = this.inboundReports.get(session) ?? [];
-    this.inboundReports.set(session, waiting);
-    waiting.push(checked.value);
-    if (waiting.length === 1) session.enqueueInbound('report', () => this.applyReports(session));
+    this.reportQueue(session).push(checked.value);
   }
 
-  private async applyReports(session: AgentSession): Promise<void> {
-    const waiting = this.inboundReports.get(session) ?? [];
-    const batch = waiting.splice(0, MAX_REPORTS_PER_APPLY);
-    if (waiting.length > 0) session.enqueueInbound('report', () => this.applyReports(session));
-    let results: ReportResult[];
-    try {
-      results = await this.tasks.applyTaskReports(
-        this.deps,
-        batch.map((r) => r.change),
-      );
-    } catch (err) {
-      // Not acknowledged: the agent keeps them in its outbox and resends them on its next session.
-      session.log.error(
-        { err, reports: batch.map((r) => r.id), tasks: batch.map((r) => r.change.taskArn) },
-        'reports could not be applied now',
-      );
-      return;
-    }
-    batch.forEach(({ id }, i) => {
-      const result = results[i] ?? { applied: false, error: 'no result' };
-      session.send({
-        type: 'ack',
-        id,
-        applied: result.applied,
-        ...(result.error !== undefined ? { error: result.error } : {}),
+  private reportQueue(session: AgentSession): ReportQueue {
+    let queue = this.reportQueues.get(session);
+    if (!queue) {
+      queue = new ReportQueue({
+        apply: (changes) => this.tasks.applyTaskReports(this.deps, changes),
+        ack: (id, result) =>
+          session.send({
+            type: 'ack',
+            id,
+            applied: result.applied,
+            ...(result.error !== undefined ? { error: result.error } : {}),
+          }),
+        schedule: (job) => session.enqueueInbound('report', job),
+        log: session.log,
+        maxBatch: MAX_REPORTS_PER_APPLY,
+        retryBaseMs: this.opts.config.reportRetryBaseMs,
+        retryMaxMs: this.opts.config.reportRetryMaxMs,
       });
-    });
+      this.reportQueues.set(session, queue);
+    }
+    return queue;
   }
 
   private onClose(conn: Connection, code: number, reason: string): void {
@@ -468,6 +457,7 @@ export class AgentGateway {
     const session = conn.session;
     if (!session) return;
     session.markClosed('the agent session closed');
+    this.reportQueues.get(session)?.close();
     const released = this.registry.unregister(session);
     this.log.info(
       { host: session.hostId, session: session.id, code, reason, current: released.host },

@@ -20,6 +20,10 @@ export const gatewayConfigSchema = z
       .int()
       .min(64 * 1024)
       .default(4 * 1024 * 1024),
+    /** After an agent's report failed to apply, the first retry waits this long; each next one twice as long. */
+    reportRetryBaseMs: z.coerce.number().int().min(1).max(600_000).default(500),
+    /** The longest wait between two retries of a report. */
+    reportRetryMaxMs: z.coerce.number().int().min(1).max(3_600_000).default(30_000),
   })
   .refine((c) => c.heartbeatTimeoutMs > c.heartbeatIntervalMs, {
     message: 'must be longer than the heartbeat interval',
@@ -33,6 +37,8 @@ const envNames: Record<keyof GatewayConfig, string> = {
   heartbeatTimeoutMs: 'BERTH_AGENT_HEARTBEAT_TIMEOUT_MS',
   logsFirstAnswerWaitMs: 'BERTH_LOGS_FIRST_ANSWER_WAIT_MS',
   logsMaxBufferedBytes: 'BERTH_LOGS_MAX_BUFFERED_BYTES',
+  reportRetryBaseMs: 'BERTH_AGENT_REPORT_RETRY_BASE_MS',
+  reportRetryMaxMs: 'BERTH_AGENT_REPORT_RETRY_MAX_MS',
 };
 
 /** Reads BERTH_AGENT_* / BERTH_LOGS_* variables over the defaults; throws ConfigError naming the bad one. */
