@@ -192,6 +192,7 @@ export class BerthAgent implements AgentTaskView {
         containerStartTimeoutMs: c.containerStartTimeoutMs,
         retryPolicy: RUNNER_RETRY,
         taskNetwork,
+        filesDir: join(c.dataDir, 'task-net'),
       },
       region: c.region,
       availabilityZone: c.availabilityZone,

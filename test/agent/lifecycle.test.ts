@@ -1,5 +1,6 @@
 // `berth agent` with real Docker and a real `berth server`: tasks become containers, and
 // DescribeTasks tells the truth about them (running, limits, ports, stops, failures).
+import { execFileSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
@@ -135,6 +136,45 @@ describe('berth agent: task lifecycle on Docker', () => {
     assert.equal(res.status, 200);
     assert.equal(res.body.trim(), 'hello-from-berth');
     await ecs.send(new StopTaskCommand({ cluster, task: arn }));
+    await waitForStatus(ecs, cluster, arn, 'STOPPED', 30_000, agent);
+  });
+
+  it('none: loopback only, in a namespace Docker does not network, with the hosts, resolv.conf and hostname Docker would give it', async () => {
+    const arn = await runTask(
+      'it-none',
+      [
+        {
+          name: 'app',
+          image: busyboxImage,
+          memory: 32,
+          command: ['sleep', '3600'],
+          linuxParameters: { initProcessEnabled: true },
+          hostname: 'quiet',
+          dnsServers: ['192.0.2.53'],
+          extraHosts: [{ hostname: 'db', ipAddress: '192.0.2.10' }],
+        },
+      ],
+      { networkMode: 'none' },
+    );
+    const running = await waitForStatus(ecs, cluster, arn, 'RUNNING', 30_000, agent);
+    const id = running.containers![0]!.runtimeId!;
+    const info = await inspect(id);
+    assert.equal(info.HostConfig.NetworkMode, 'none');
+    assert.equal((info.Config as { NetworkDisabled?: boolean }).NetworkDisabled, true);
+    const inside = (cmd: string) =>
+      execFileSync('docker', ['exec', id, 'sh', '-c', cmd], { encoding: 'utf8' });
+    assert.equal(inside('ip -o link | cut -d: -f2 | tr -d " "'), 'lo\n');
+    assert.match(inside('ip -o link show lo'), /[<,]UP[,>]/);
+    assert.equal(inside('hostname'), 'quiet\n');
+    assert.equal(inside('cat /etc/resolv.conf'), 'nameserver 192.0.2.53\n');
+    const hosts = inside('cat /etc/hosts');
+    assert.match(hosts, /^127\.0\.0\.1\tlocalhost\n/);
+    assert.match(hosts, /\n192\.0\.2\.10\tdb\n$/);
+    // The task's own copies: written to, as Docker's are, without touching another task's.
+    inside('echo "192.0.2.11 cache" >> /etc/hosts');
+    assert.match(inside('cat /etc/hosts'), /192\.0\.2\.11 cache/);
+
+    await ecs.send(new StopTaskCommand({ cluster, task: arn, reason: 'integration test' }));
     await waitForStatus(ecs, cluster, arn, 'STOPPED', 30_000, agent);
   });
 

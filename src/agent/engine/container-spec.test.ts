@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { ContainerDefinition } from '../../generated/ecs/types.js';
 import type { AgentTask } from '../../domain/agent-protocol.js';
 import { CannotCreateContainerError } from '../runtime/errors.js';
-import { buildContainerSpec, effectiveDefinition, type SpecInput } from './container-spec.js';
+import { buildContainerSpec, effectiveDefinition, isNetworkNone, type SpecInput } from './container-spec.js';
 import { agentTask, c, TASK_ARN } from './test-support.js';
 import { planVolumes } from './volumes.js';
 
@@ -183,6 +183,34 @@ describe('buildContainerSpec: network modes', () => {
     const { spec } = build(one({}, { taskDefinition: { networkMode: 'none' } }));
     assert.equal(spec.networkMode, 'none');
     assert.equal(spec.portBindings, undefined);
+  });
+
+  it('none with the agent’s files: a namespace the engine leaves alone, the files mounted, DNS settings in them not in Docker’s', () => {
+    const dns = { dnsServers: ['1.1.1.1'], extraHosts: [{ hostname: 'x', ipAddress: '1.2.3.4' }] };
+    const files = { resolvConf: '/d/t/app/resolv.conf', hosts: '/d/t/app/hosts' };
+    for (const task of [
+      one({ ...dns, hostname: 'h' }, { taskDefinition: { networkMode: 'none' } }),
+      one({ ...dns, hostname: 'h', disableNetworking: true }, { taskDefinition: { networkMode: 'bridge' } }),
+    ]) {
+      assert.equal(isNetworkNone(task, 'app'), true);
+      const { spec } = build(task, 'app', { dnsFiles: files });
+      assert.equal(spec.networkMode, 'isolated');
+      assert.equal(spec.hostname, 'h');
+      assert.deepEqual(
+        (spec.mounts ?? []).filter((m) => m.target === '/etc/resolv.conf' || m.target === '/etc/hosts'),
+        [
+          { type: 'bind', source: files.resolvConf, target: '/etc/resolv.conf' },
+          { type: 'bind', source: files.hosts, target: '/etc/hosts' },
+        ],
+      );
+      assert.equal(spec.dnsServers, undefined);
+      assert.equal(spec.extraHosts, undefined);
+    }
+    // Other modes are not `none`, and files do not change them.
+    assert.equal(isNetworkNone(one({}, { taskDefinition: { networkMode: 'bridge' } }), 'app'), false);
+    assert.equal(isNetworkNone(one({}, { taskDefinition: { networkMode: 'host' } }), 'app'), false);
+    const bridge = build(one({}, { taskDefinition: { networkMode: 'bridge' } }), 'app', { dnsFiles: files });
+    assert.equal(bridge.spec.networkMode, 'bridge');
   });
 
   it('awsvpc joins the pause container and leaves ports, hostname and DNS to it', () => {

@@ -14,7 +14,14 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Clock } from '../../domain/clock.js';
 import type { BackoffPolicy } from '../backoff.js';
-import { dnsFilesIn, removeTaskDnsFiles } from '../network/dns-files.js';
+import {
+  dnsFilesIn,
+  noneHostsFile,
+  removeTaskDnsFiles,
+  taskDnsFilePaths,
+  writeTaskDnsFiles,
+  type TaskDnsFiles,
+} from '../network/dns-files.js';
 import { gatewayOf, privateDnsName, type Cidr } from '../network/ipam.js';
 import { canHoldOwnNetwork, READY_FILE_NAME } from '../network/netwait.js';
 import { macAddressFor } from '../network/plumbing.js';
@@ -35,7 +42,7 @@ import {
   ContainerNotFoundError,
   isRuntimeError,
 } from '../runtime/errors.js';
-import { buildContainerSpec, type SpecInput } from './container-spec.js';
+import { buildContainerSpec, effectiveDefinition, isNetworkNone, type SpecInput } from './container-spec.js';
 import { busyKeyOf, type Action, type RunnerEvent } from './events.js';
 import { LABEL_CONTAINER_NAME, LABEL_PAUSE, LABEL_TASK_ARN } from './labels.js';
 import { normalize, reduce, type ReduceContext } from './reduce.js';
@@ -51,6 +58,12 @@ export interface RunnerSettings {
   retryPolicy: BackoffPolicy;
   /** awsvpc: the host's task network; undefined when this agent cannot run awsvpc tasks. */
   taskNetwork?: TaskNetworkSettings & { cidr: Cidr };
+  /**
+   * Where tasks' own files go (a directory per task): containers on the `none` network get their
+   * resolv.conf and hosts there and a namespace the engine does not network (isNetworkNone).
+   * Without it they go on Docker's own `none` network.
+   */
+  filesDir?: string;
 }
 
 /** What a runner needs from the engine that owns it. */
@@ -365,6 +378,7 @@ export class TaskRunner {
   private async create(name: string): Promise<RunnerEvent[]> {
     const c = this.container(name);
     const dockerNames = Object.fromEntries(this.state.containers.map((x) => [x.name, x.dockerName]));
+    const noneFiles = this.noneNetworkFiles(name);
     const built = buildContainerSpec({
       task: this.state.task,
       container: name,
@@ -373,6 +387,7 @@ export class TaskRunner {
       dockerNames,
       ...(this.state.network?.pauseDockerId ? { pauseContainer: this.state.network.pauseDockerId } : {}),
       ...(this.state.network?.dnsFilesDir ? { dnsFiles: dnsFilesIn(this.state.network.dnsFilesDir) } : {}),
+      ...(noneFiles ? { dnsFiles: dnsFilesIn(noneFiles.dir) } : {}),
       ...(this.state.network?.ownNetwork ? { ownNetwork: await this.ownNetworkInput(c) } : {}),
       volumes: planVolumes(this.state.task).sources,
       metadataBaseUrl: this.owner.metadataBaseUrl(),
@@ -385,7 +400,9 @@ export class TaskRunner {
     const files =
       n?.ownNetwork && n.ip !== undefined && n.dnsFilesDir !== undefined
         ? prepareOwnNetwork(this.state.task, n.ip, n.dnsFilesDir)
-        : Promise.resolve();
+        : noneFiles
+          ? this.writeNoneNetworkFiles(name, noneFiles)
+          : Promise.resolve();
     // A failed create ends the action at once (its retry writes the files again); otherwise the
     // action waits for the files too, and their failure fails it.
     files.catch(() => undefined);
@@ -440,6 +457,26 @@ export class TaskRunner {
   }
 
   /** What the container holding its own namespace needs besides the usual: see network/netwait.ts. */
+  /** A container on the `none` network: where its own resolv.conf and hosts go (see isNetworkNone). */
+  private noneNetworkFiles(name: string): TaskDnsFiles | undefined {
+    const dir = this.owner.settings.filesDir;
+    if (dir === undefined || !isNetworkNone(this.state.task, name)) return undefined;
+    return taskDnsFilePaths(taskFilesOf(this.state.task, dir).dir, name);
+  }
+
+  /** What Docker would write on its `none` network, with the definition's DNS settings. */
+  private writeNoneNetworkFiles(name: string, files: TaskDnsFiles): Promise<void> {
+    const def = effectiveDefinition(this.state.task, name);
+    return writeTaskDnsFiles(
+      files,
+      {
+        ...(def.dnsServers?.length ? { dnsServers: def.dnsServers } : {}),
+        ...(def.dnsSearchDomains?.length ? { dnsSearchDomains: def.dnsSearchDomains } : {}),
+      },
+      noneHostsFile(def.extraHosts?.map((h) => ({ hostname: h.hostname, ipAddress: h.ipAddress }))),
+    );
+  }
+
   private async ownNetworkInput(
     c: TaskState['containers'][number],
   ): Promise<NonNullable<SpecInput['ownNetwork']>> {
@@ -519,6 +556,9 @@ export class TaskRunner {
     if (n?.ownNetwork) {
       if (n.dnsFilesDir) await removeTaskDnsFiles(n.dnsFilesDir);
     } else if (n) await removePause(this.runtime, n.pauseDockerId ?? n.pauseName, n.dnsFilesDir);
+    const filesDir = this.owner.settings.filesDir;
+    if (filesDir !== undefined && this.state.containers.some((c) => isNetworkNone(this.state.task, c.name)))
+      await removeTaskDnsFiles(taskFilesOf(this.state.task, filesDir).dir);
     for (const v of Object.values(this.state.volumes.owned)) await this.runtime.removeVolume(v);
     return [{ type: 'cleaned' }];
   }

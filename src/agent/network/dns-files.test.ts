@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { FALLBACK_NAMESERVERS, hostsFile, resolvConf } from './dns-files.js';
+import { FALLBACK_NAMESERVERS, hostsFile, noneHostsFile, resolvConf } from './dns-files.js';
 
 describe('resolv.conf for plumbed task namespaces', () => {
   it("keeps the host's resolvers, search list and options, minus loopback resolvers", () => {
@@ -58,6 +58,25 @@ describe('hosts for plumbed task namespaces', () => {
         '10.1.1.1\tdb',
         '',
       ].join('\n'),
+    );
+  });
+});
+
+describe('hosts for containers on the none network', () => {
+  it('is what Docker writes there (no name of its own: no address), then extraHosts', () => {
+    // Docker 20.10, `docker run --network none busybox cat /etc/hosts`.
+    const docker = [
+      '127.0.0.1\tlocalhost',
+      '::1\tlocalhost ip6-localhost ip6-loopback',
+      'fe00::0\tip6-localnet',
+      'ff00::0\tip6-mcastprefix',
+      'ff02::1\tip6-allnodes',
+      'ff02::2\tip6-allrouters',
+    ];
+    assert.equal(noneHostsFile(), [...docker, ''].join('\n'));
+    assert.equal(
+      noneHostsFile([{ hostname: 'db', ipAddress: '10.1.1.1' }]),
+      [...docker, '10.1.1.1\tdb', ''].join('\n'),
     );
   });
 });

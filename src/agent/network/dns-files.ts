@@ -3,7 +3,8 @@
 // for a container on a bridge network without its embedded DNS server: the host's resolvers
 // minus loopback ones (unreachable from the task's namespace), Google's public resolvers when
 // none is left, the task definition's dnsServers / dnsSearchDomains in place of the host's, and
-// the task's own name, localhost and extraHosts in hosts.
+// the task's own name, localhost and extraHosts in hosts. Containers on the `none` network get
+// them too (see noneHostsFile): the agent asks Docker for a namespace it does not network at all.
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -58,6 +59,24 @@ export function hostsFile(input: HostsInput): string {
   return lines.join('\n') + '\n';
 }
 
+/**
+ * /etc/hosts as Docker writes it for a container on the `none` network: localhost and the IPv6
+ * names, no entry for the container's own name (it has no address), then the definition's
+ * extraHosts.
+ */
+export function noneHostsFile(extraHosts: { hostname: string; ipAddress: string }[] = []): string {
+  const lines = [
+    '127.0.0.1\tlocalhost',
+    '::1\tlocalhost ip6-localhost ip6-loopback',
+    'fe00::0\tip6-localnet',
+    'ff00::0\tip6-mcastprefix',
+    'ff02::1\tip6-allnodes',
+    'ff02::2\tip6-allrouters',
+    ...extraHosts.map((h) => `${h.ipAddress}\t${h.hostname}`),
+  ];
+  return lines.join('\n') + '\n';
+}
+
 export interface TaskDnsFiles {
   dir: string;
   resolvConf: string;
@@ -80,7 +99,7 @@ export function dnsFilesIn(dir: string): { resolvConf: string; hosts: string } {
 }
 
 /**
- * Writes the task's two files. Off the event loop (libuv's threads): a task with its own
+ * Writes the task's two files (`hosts`: what hostsFile makes of it, or the text itself). Off the event loop (libuv's threads): a task with its own
  * namespace writes them while the engine creates its container (task-runner.ts), so 50 tasks
  * starting at once no longer hold back every task's first engine call with ten file-system calls
  * each on the loop. Docker needs a bind mount's source at start, not at create.
@@ -88,7 +107,7 @@ export function dnsFilesIn(dir: string): { resolvConf: string; hosts: string } {
 export async function writeTaskDnsFiles(
   paths: TaskDnsFiles,
   resolv: Omit<ResolvInput, 'hostResolvConf'>,
-  hosts: HostsInput,
+  hosts: HostsInput | string,
 ): Promise<void> {
   let hostResolvConf = '';
   try {
@@ -99,7 +118,7 @@ export async function writeTaskDnsFiles(
   await mkdir(paths.dir, { recursive: true });
   await Promise.all([
     writeFile(paths.resolvConf, resolvConf({ ...resolv, hostResolvConf })),
-    writeFile(paths.hosts, hostsFile(hosts)),
+    writeFile(paths.hosts, typeof hosts === 'string' ? hosts : hostsFile(hosts)),
   ]);
 }
 
