@@ -188,6 +188,22 @@ describe('RegisterContainerInstance', () => {
     );
   });
 
+  it('a registration far below the quota counts the records and reads none of them', async () => {
+    const ctx = await setup();
+    await register(ctx);
+    const listed: string[] = [];
+    const list = ctx.store.list.bind(ctx.store);
+    ctx.store.list = ((prefix: string, ...rest: unknown[]) => {
+      listed.push(prefix);
+      return (list as (...a: unknown[]) => unknown)(prefix, ...rest);
+    }) as typeof ctx.store.list;
+    await register(ctx);
+    assert.deepEqual(
+      listed.filter((p) => p.includes('container-instances')),
+      [],
+    );
+  });
+
   it(`refuses more than ${MAX_INSTANCES_PER_CLUSTER} registered instances per cluster`, async () => {
     const ctx = await setup();
     const seeded = Array.from({ length: MAX_INSTANCES_PER_CLUSTER }, (_, i) => {

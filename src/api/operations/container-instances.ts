@@ -79,11 +79,15 @@ async function registerNew(
   input: RegisterContainerInstanceRequest,
 ): Promise<ContainerInstanceRecord> {
   // Not atomic with the write below: concurrent registrations can overshoot the quota by a few,
-  // which is acceptable for a quota that exists to keep a cluster's scans bounded.
-  const existing = await ctx.store.list<ContainerInstanceRecord>(
-    keys.containerInstancesOfCluster(ctx, cluster),
-  );
-  const registered = existing.filter((r) => isRegistered(r.value.status)).length;
+  // which is acceptable for a quota that exists to keep a cluster's scans bounded. Records are
+  // counted first (a key range, no values read); only a cluster with that many records, some of
+  // them perhaps INACTIVE, is listed to count the registered ones.
+  const prefix = keys.containerInstancesOfCluster(ctx, cluster);
+  let registered = await ctx.store.count(prefix);
+  if (registered >= MAX_INSTANCES_PER_CLUSTER) {
+    const existing = await ctx.store.list<ContainerInstanceRecord>(prefix);
+    registered = existing.filter((r) => isRegistered(r.value.status)).length;
+  }
   if (registered >= MAX_INSTANCES_PER_CLUSTER) {
     throw clientError(
       `Cluster ${cluster} already has ${registered} registered container instances; the limit is ${MAX_INSTANCES_PER_CLUSTER}.`,
