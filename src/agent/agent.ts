@@ -29,7 +29,11 @@ import { parseCidr } from './network/ipam.js';
 import { NetlinkPlumber } from './network/netplumb.js';
 import { installNetwait, netwaitProgram } from './network/netwait.js';
 import { DockerImageImporter, ensurePauseImage } from './network/pause-image.js';
-import { plumbingUnavailableReason, type NamespacePlumber } from './network/plumbing.js';
+import {
+  plumbingForbiddenReason,
+  processPlumbingUnavailableReason,
+  type NamespacePlumber,
+} from './network/plumbing.js';
 import { ProcessPlumber } from './network/plumber-process.js';
 import { ensureTaskNetwork, type TaskNetworkSettings } from './network/task-network.js';
 import { registerInstance, RegistrationAbortedError } from './register.js';
@@ -270,18 +274,22 @@ export class BerthAgent implements AgentTaskView {
     }
     // A runtime other than Docker has no namespaces for `ip` to plumb.
     if (!this.ownsRuntime && mode === 'auto') return undefined;
-    const why = await plumbingUnavailableReason();
-    // rtnetlink from one small program where it is built for this machine; `ip` and `nsenter` otherwise.
-    let netlink =
-      why === undefined ? NetlinkPlumber.forThisMachine(join(this.config.dataDir, 'bin')) : undefined;
+    // rtnetlink from one small program where it is built for this machine and can run from the
+    // data dir; `ip` and `nsenter` otherwise.
+    const forbidden = plumbingForbiddenReason();
+    const netlink =
+      forbidden === undefined ? NetlinkPlumber.forThisMachine(join(this.config.dataDir, 'bin')) : undefined;
     const cannotRun = await netlink?.check();
+    if (netlink && cannotRun === undefined) {
+      return this.withNetwait({ plumber: (this.ownPlumber = netlink), filesDir });
+    }
+    const why = await processPlumbingUnavailableReason();
     if (cannotRun !== undefined) {
       // netwait would fail the same way from the same directory: pause containers for every task.
       this.log.warn({ reason: cannotRun }, 'plumbing awsvpc namespaces with ip and nsenter instead');
-      netlink = undefined;
     }
-    const plumbing = { plumber: (this.ownPlumber = netlink ?? new ProcessPlumber()), filesDir };
-    if (why === undefined) return cannotRun === undefined ? this.withNetwait(plumbing) : plumbing;
+    const plumbing = { plumber: (this.ownPlumber = new ProcessPlumber()), filesDir };
+    if (why === undefined) return plumbing;
     if (mode === 'agent') {
       // Asked for explicitly: tasks will fail with the plumber's reason rather than silently change path.
       this.log.error({ reason: why }, 'awsvpc plumbing by the agent was asked for but is unavailable');

@@ -42,6 +42,8 @@ export interface AgentOptions {
   taskNetwork: string;
   managedCapacity?: boolean;
   extraArgs?: string[];
+  /** Added to (or replacing) the agent's environment. */
+  env?: Record<string, string>;
 }
 
 export function startAgentProcess(o: AgentOptions): AgentProcess {
@@ -73,6 +75,7 @@ export function startAgentProcess(o: AgentOptions): AgentProcess {
         BERTH_AGENT_RECONNECT_MIN_MS: '100',
         BERTH_AGENT_RECONNECT_MAX_MS: '1000',
         BERTH_AGENT_STATE_FLUSH_DELAY_MS: '20',
+        ...o.env,
       },
     },
   );

@@ -3,6 +3,10 @@
 // one-container tasks hold their own namespace, a task of two shares a pause container's;
 // the metadata endpoint read from inside a container; FARGATE on the agent's managed capacity
 // with the task size as the containers' limits.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
@@ -35,6 +39,7 @@ const network = `berth-it-vpc-${runId}`;
 let server: BerthProcess;
 let agent: AgentProcess;
 let ecs: ECSClient;
+let binDir: string | undefined;
 
 // The page serves the task's hostname and what the metadata endpoint told the container.
 const serve = [
@@ -56,12 +61,18 @@ before(async () => {
   server = await startBerthServer();
   ecs = ecsClient(server.url);
   await createCluster(ecs, cluster);
+  // No nsenter on the agent's PATH (only `ip`, which the metadata address needs): the agent
+  // plumbs with its netplumb program, which needs neither, so one-container tasks still hold
+  // their own namespace (asserted below) instead of falling back to Docker's attachment.
+  binDir = mkdtempSync(join(tmpdir(), 'berth-it-path-'));
+  symlinkSync(execFileSync('sh', ['-c', 'command -v ip'], { encoding: 'utf8' }).trim(), join(binDir, 'ip'));
   agent = startAgentProcess({
     endpoint: server.url,
     cluster,
     taskSubnet: '198.19.42.0/24',
     taskNetwork: network,
     managedCapacity: true,
+    env: { PATH: binDir },
   });
   await waitForInstance(ecs, cluster, agent);
 });
@@ -71,6 +82,7 @@ after(async () => {
   await server?.stop();
   await sweep([cluster], [network]);
   if (agent) removeDir(agent.dataDir);
+  if (binDir) removeDir(binDir);
 });
 
 describe('berth agent: awsvpc', () => {
@@ -145,7 +157,8 @@ describe('berth agent: awsvpc', () => {
     assert.equal(task.TaskARN, arns[0]);
     assert.equal(task.Family, 'it-vpc');
 
-    // A one-container task holds its own namespace, plumbed by the agent (no pause container):
+    // A one-container task holds its own namespace, plumbed by the agent (no pause container),
+    // even without nsenter on the agent's PATH (see before()):
     // Docker does not network it, its program starts behind netwait with the task's hostname.
     const info = await inspect(tasks[0]!.containers![0]!.runtimeId!);
     assert.equal(info.HostConfig.NetworkMode, 'none');

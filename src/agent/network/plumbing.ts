@@ -122,12 +122,22 @@ export class IpCommandPlumber implements NamespacePlumber {
 }
 
 /**
- * Whether this process can plumb namespaces itself: Linux, root, and both commands present.
- * Returns the reason when not (the agent then lets Docker attach pause containers).
+ * Whether this process may plumb namespaces at all: Linux and root. Returns the reason when not
+ * (the agent then lets Docker attach pause containers).
  */
-export async function plumbingUnavailableReason(): Promise<string | undefined> {
+export function plumbingForbiddenReason(): string | undefined {
   if (process.platform !== 'linux') return 'not Linux';
   if (process.getuid?.() !== 0) return 'the agent is not running as root';
+  return undefined;
+}
+
+/**
+ * Whether ProcessPlumber can work here: plumbing allowed, and both commands present. Returns the
+ * reason when not. (The netplumb program needs neither command.)
+ */
+export async function processPlumbingUnavailableReason(): Promise<string | undefined> {
+  const forbidden = plumbingForbiddenReason();
+  if (forbidden !== undefined) return forbidden;
   const ip = await run('ip', ['-V']);
   if (ip.code !== 0) return "the 'ip' command (iproute2) is not available";
   const ns = await run('nsenter', ['--version']);
